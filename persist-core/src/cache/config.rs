@@ -1,0 +1,103 @@
+//! Settings of the write pipeline.
+
+use std::time::Duration;
+
+use crate::ConfigError;
+
+/// How the write pipeline batches, bounds and retries.
+///
+/// The defaults commit a batch every 1,000 mutations or every 50 ms, whichever
+/// comes first, so a crash loses at most the last 50 ms of writes.
+///
+/// ```
+/// use std::time::Duration;
+/// let config = persist_core::CacheConfig {
+///     batch_delay: Duration::from_millis(10),
+///     ..Default::default()
+/// };
+/// assert!(config.validate().is_ok());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CacheConfig {
+    /// A batch commits once it holds this many mutations.
+    pub batch_size: usize,
+    /// ...or once its first mutation has waited this long (the flush window).
+    pub batch_delay: Duration,
+    /// At most this many mutations wait to be committed; `enqueue` waits for
+    /// room beyond it (backpressure). One batch more may be committing.
+    pub queue_capacity: usize,
+    /// First pause before retrying a failed batch; doubles each time.
+    pub retry_initial: Duration,
+    /// Longest pause between retries.
+    pub retry_max: Duration,
+    /// Attempts of a whole batch before it is split to find the mutations
+    /// that cannot be stored.
+    pub retry_attempts: u32,
+    /// How many rejected mutations `Cache::dead_letters` keeps.
+    pub dead_letter_capacity: usize,
+    /// How often messages past the ruleset's age limit are pruned.
+    pub prune_interval: Duration,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            batch_size: 1000,
+            batch_delay: Duration::from_millis(50),
+            queue_capacity: 10_000,
+            retry_initial: Duration::from_millis(50),
+            retry_max: Duration::from_secs(5),
+            retry_attempts: 6,
+            dead_letter_capacity: 10_000,
+            prune_interval: Duration::from_secs(60),
+        }
+    }
+}
+
+fn in_range(setting: &'static str, value: u64, min: u64, max: u64) -> Result<(), ConfigError> {
+    if (min..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(ConfigError::OutOfRange {
+            setting,
+            min,
+            max,
+            value,
+        })
+    }
+}
+
+fn nonzero(setting: &'static str, value: Duration) -> Result<(), ConfigError> {
+    if value.is_zero() {
+        Err(ConfigError::ZeroDuration { setting })
+    } else {
+        Ok(())
+    }
+}
+
+impl CacheConfig {
+    /// Checks the settings.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        in_range("batch_size", self.batch_size as u64, 1, 1_000_000)?;
+        in_range(
+            "queue_capacity",
+            self.queue_capacity as u64,
+            self.batch_size as u64,
+            // A tokio semaphore holds at most this many permits.
+            (tokio::sync::Semaphore::MAX_PERMITS as u64).min(100_000_000),
+        )?;
+        in_range("retry_attempts", u64::from(self.retry_attempts), 1, 1000)?;
+        nonzero("batch_delay", self.batch_delay)?;
+        nonzero("retry_initial", self.retry_initial)?;
+        nonzero("prune_interval", self.prune_interval)?;
+        if self.retry_max < self.retry_initial {
+            return Err(ConfigError::OutOfRange {
+                setting: "retry_max (ms)",
+                min: self.retry_initial.as_millis() as u64,
+                max: u64::MAX,
+                value: self.retry_max.as_millis() as u64,
+            });
+        }
+        Ok(())
+    }
+}

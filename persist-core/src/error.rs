@@ -1,0 +1,169 @@
+//! The errors of serenity-persist.
+
+use crate::{EntityKey, ResourceKind};
+
+/// Anything that can go wrong opening, writing or reading a cache.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A ruleset or pipeline setting is invalid; found when the cache is built.
+    #[error("invalid configuration: {0}")]
+    Config(#[from] ConfigError),
+
+    /// The store was written by newer code; it was left untouched.
+    #[error(
+        "the store's schema is version {found} but this build supports at most {supported}; \
+         the store was left untouched (upgrade serenity-persist to open it)"
+    )]
+    SchemaTooNew {
+        /// Schema version found in the store.
+        found: u32,
+        /// Newest schema version this code knows.
+        supported: u32,
+    },
+
+    /// The store records an application migration hook this application does not register.
+    #[error(
+        "the store records application migration {found}, newer than the newest registered \
+         hook ({registered}); the store was left untouched"
+    )]
+    HookTooNew {
+        /// Newest hook version recorded in the store.
+        found: u32,
+        /// Newest hook version the application registered (0 if none).
+        registered: u32,
+    },
+
+    /// An application migration hook failed; it is not recorded and runs again next open.
+    #[error("migration hook {version} ({name}) failed: {source}")]
+    Hook {
+        /// The hook's version.
+        version: u32,
+        /// The hook's name.
+        name: String,
+        /// What went wrong.
+        #[source]
+        source: Box<Error>,
+    },
+
+    /// The storage engine failed (I/O, locking, a driver error, ...).
+    #[error("{backend} store: {context}: {source}")]
+    Backend {
+        /// Which backend ("memory", "sqlite", ...).
+        backend: &'static str,
+        /// What the store was doing.
+        context: String,
+        /// The engine's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
+    /// A stored record could not be decoded; the store keeps working.
+    #[error("stored record {key} could not be decoded: {reason}")]
+    Corrupt {
+        /// Which record.
+        key: String,
+        /// Why.
+        reason: String,
+    },
+
+    /// A payload or patch does not describe a valid object of its kind.
+    #[error("invalid {kind:?} data: {reason}")]
+    InvalidData {
+        /// The kind of object.
+        kind: ResourceKind,
+        /// Why it was refused.
+        reason: String,
+    },
+
+    /// The cache was shut down; nothing more can be enqueued.
+    #[error("the cache has been shut down")]
+    Closed,
+
+    /// The write queue is full (only from `try_enqueue`; `enqueue` waits instead).
+    #[error("the write queue is full ({capacity} mutations)")]
+    QueueFull {
+        /// The queue's bound.
+        capacity: usize,
+    },
+
+    /// Some mutations could not be stored even after retries; they are kept in
+    /// the dead-letter list (see `Cache::dead_letters`).
+    #[error("{count} mutation(s) could not be stored; see Cache::dead_letters()")]
+    Rejected {
+        /// How many were rejected while the call waited.
+        count: u64,
+    },
+
+    /// A store answered a read with the wrong kind of answer (a backend bug).
+    #[error("the store answered a {query} query with {answer}")]
+    UnexpectedAnswer {
+        /// The query's name.
+        query: &'static str,
+        /// The answer's name.
+        answer: &'static str,
+    },
+
+    /// A mutation names an object the operation cannot apply to.
+    #[error("mutation on {key} cannot be applied: {reason}")]
+    InvalidMutation {
+        /// The object.
+        key: EntityKey,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl Error {
+    /// Wraps an engine error with the backend's name and what it was doing.
+    pub fn backend(
+        backend: &'static str,
+        context: impl Into<String>,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self::Backend {
+            backend,
+            context: context.into(),
+            source: source.into(),
+        }
+    }
+}
+
+/// An invalid ruleset or pipeline setting.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A guild is both allowed and denied.
+    #[error("guild {0} is both in the allow list and in the deny list")]
+    GuildAllowedAndDenied(crate::GuildId),
+    /// The allow list is present but empty, so nothing guild-scoped would be cached.
+    #[error("the guild allow list is empty; remove it to allow every guild")]
+    EmptyAllowList,
+    /// A duration setting is zero where that makes no sense.
+    #[error("{setting} must be greater than zero")]
+    ZeroDuration {
+        /// The setting's name.
+        setting: &'static str,
+    },
+    /// A count setting is zero or out of range.
+    #[error("{setting} must be between {min} and {max}, got {value}")]
+    OutOfRange {
+        /// The setting's name.
+        setting: &'static str,
+        /// Smallest allowed value.
+        min: u64,
+        /// Largest allowed value.
+        max: u64,
+        /// The value given.
+        value: u64,
+    },
+    /// Two migration hooks share a version.
+    #[error("two migration hooks have version {0}")]
+    DuplicateHook(u32),
+    /// Migration hook versions start at 1.
+    #[error("migration hook versions start at 1")]
+    HookVersionZero,
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

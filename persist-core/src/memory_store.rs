@@ -1,0 +1,690 @@
+//! An in-memory `Store`: the reference implementation the conformance kit is
+//! written against, a store for tests, and the scratch space of read overlays.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use async_trait::async_trait;
+
+use crate::entity::{EntityKey, Record};
+use crate::model::{
+    Channel, CurrentUser, Emoji, Guild, Member, Message, Presence, Role, ScheduledEvent,
+    StageInstance, Sticker, ThreadMember, User, VoiceState,
+};
+use crate::store::{AppliedHook, Store};
+use crate::{
+    Answer, ChannelId, Counts, EmojiId, Error, GuildId, MessageId, MessagePage, Migrations,
+    Mutation, Query, Result, RoleId, ScheduledEventId, StageInstanceId, StickerId, UserId,
+};
+
+/// The schema version of the memory store (it has had one layout).
+pub const MEMORY_SCHEMA_VERSION: u32 = 1;
+
+/// Objects indexed by id and grouped by a scope (a guild or a channel).
+#[derive(Clone, Debug)]
+struct Scoped<S, K, V> {
+    items: BTreeMap<K, (S, V)>,
+    // Invariant: index[s] holds exactly the keys whose item has scope s; no empty sets.
+    index: BTreeMap<S, BTreeSet<K>>,
+}
+
+impl<S, K, V> Default for Scoped<S, K, V> {
+    fn default() -> Self {
+        Self {
+            items: BTreeMap::new(),
+            index: BTreeMap::new(),
+        }
+    }
+}
+
+impl<S: Ord + Copy, K: Ord + Copy, V> Scoped<S, K, V> {
+    fn insert(&mut self, scope: S, key: K, value: V) {
+        if let Some((old_scope, _)) = self.items.insert(key, (scope, value))
+            && old_scope != scope
+        {
+            self.unindex(old_scope, key);
+        }
+        self.index.entry(scope).or_default().insert(key);
+    }
+
+    fn unindex(&mut self, scope: S, key: K) {
+        if let Some(keys) = self.index.get_mut(&scope) {
+            keys.remove(&key);
+            if keys.is_empty() {
+                self.index.remove(&scope);
+            }
+        }
+    }
+
+    fn get(&self, key: &K) -> Option<&V> {
+        self.items.get(key).map(|(_, v)| v)
+    }
+
+    fn remove(&mut self, key: &K) -> Option<V> {
+        let (scope, value) = self.items.remove(key)?;
+        self.unindex(scope, *key);
+        Some(value)
+    }
+
+    fn keys_in(&self, scope: &S) -> Vec<K> {
+        self.index
+            .get(scope)
+            .map(|keys| keys.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
+    fn values_in(&self, scope: &S) -> Vec<&V> {
+        self.index
+            .get(scope)
+            .map(|keys| keys.iter().filter_map(|k| self.get(k)).collect())
+            .unwrap_or_default()
+    }
+
+    fn remove_scope(&mut self, scope: &S) -> Vec<V> {
+        let keys = self.index.remove(scope).unwrap_or_default();
+        keys.iter()
+            .filter_map(|k| self.items.remove(k).map(|(_, v)| v))
+            .collect()
+    }
+
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+}
+
+/// Objects keyed by (scope, user): members, voice states, presences, thread members.
+type PerUser<S, V> = BTreeMap<S, BTreeMap<UserId, V>>;
+
+fn per_user_insert<S: Ord, V>(map: &mut PerUser<S, V>, scope: S, user: UserId, value: V) {
+    map.entry(scope).or_default().insert(user, value);
+}
+
+fn per_user_remove<S: Ord, V>(map: &mut PerUser<S, V>, scope: &S, user: &UserId) -> Option<V> {
+    let inner = map.get_mut(scope)?;
+    let removed = inner.remove(user);
+    if inner.is_empty() {
+        map.remove(scope);
+    }
+    removed
+}
+
+fn per_user_get<'a, S: Ord, V>(map: &'a PerUser<S, V>, scope: &S, user: &UserId) -> Option<&'a V> {
+    map.get(scope)?.get(user)
+}
+
+fn per_user_all<S: Ord, V: Clone>(map: &PerUser<S, V>, scope: &S) -> Vec<V> {
+    map.get(scope)
+        .map(|inner| inner.values().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn per_user_len<S, V>(map: &PerUser<S, V>) -> u64 {
+    map.values().map(|inner| inner.len() as u64).sum()
+}
+
+#[derive(Clone, Debug, Default)]
+struct Data {
+    schema_version: u32,
+    hooks: Vec<AppliedHook>,
+    current_user: Option<CurrentUser>,
+    guilds: BTreeMap<GuildId, Guild>,
+    channels: Scoped<Option<GuildId>, ChannelId, Channel>,
+    // Invariant: (parent, thread) for every stored thread with a parent.
+    threads_by_parent: BTreeSet<(ChannelId, ChannelId)>,
+    messages: Scoped<ChannelId, MessageId, Message>,
+    users: BTreeMap<UserId, User>,
+    members: PerUser<GuildId, Member>,
+    // Invariant: (user, guild) for every stored member.
+    user_guilds: BTreeSet<(UserId, GuildId)>,
+    roles: Scoped<GuildId, RoleId, Role>,
+    emojis: Scoped<GuildId, EmojiId, Emoji>,
+    stickers: Scoped<Option<GuildId>, StickerId, Sticker>,
+    voice_states: PerUser<GuildId, VoiceState>,
+    presences: PerUser<GuildId, Presence>,
+    stage_instances: Scoped<GuildId, StageInstanceId, StageInstance>,
+    scheduled_events: Scoped<GuildId, ScheduledEventId, ScheduledEvent>,
+    thread_members: PerUser<ChannelId, ThreadMember>,
+}
+
+impl Data {
+    fn get(&self, key: &EntityKey) -> Option<Record> {
+        Some(match key {
+            EntityKey::CurrentUser => Record::CurrentUser(self.current_user.clone()?),
+            EntityKey::Guild(id) => Record::Guild(self.guilds.get(id)?.clone()),
+            EntityKey::Channel(id) => Record::Channel(self.channels.get(id)?.clone()),
+            EntityKey::Message(id) => Record::Message(self.messages.get(id)?.clone()),
+            EntityKey::User(id) => Record::User(self.users.get(id)?.clone()),
+            EntityKey::Member(g, u) => Record::Member(per_user_get(&self.members, g, u)?.clone()),
+            EntityKey::Role(id) => Record::Role(self.roles.get(id)?.clone()),
+            EntityKey::Emoji(id) => Record::Emoji(self.emojis.get(id)?.clone()),
+            EntityKey::Sticker(id) => Record::Sticker(self.stickers.get(id)?.clone()),
+            EntityKey::VoiceState(g, u) => {
+                Record::VoiceState(per_user_get(&self.voice_states, g, u)?.clone())
+            }
+            EntityKey::Presence(g, u) => {
+                Record::Presence(per_user_get(&self.presences, g, u)?.clone())
+            }
+            EntityKey::StageInstance(id) => {
+                Record::StageInstance(self.stage_instances.get(id)?.clone())
+            }
+            EntityKey::ScheduledEvent(id) => {
+                Record::ScheduledEvent(self.scheduled_events.get(id)?.clone())
+            }
+            EntityKey::ThreadMember(t, u) => {
+                Record::ThreadMember(per_user_get(&self.thread_members, t, u)?.clone())
+            }
+        })
+    }
+
+    fn upsert(&mut self, record: Record) {
+        match record {
+            Record::CurrentUser(v) => self.current_user = Some(v),
+            Record::Guild(v) => {
+                self.guilds.insert(v.id, v);
+            }
+            Record::Channel(v) => {
+                if let Some(old) = self.channels.get(&v.id)
+                    && let Some(parent) = old.parent_id
+                {
+                    self.threads_by_parent.remove(&(parent, old.id));
+                }
+                if v.is_thread()
+                    && let Some(parent) = v.parent_id
+                {
+                    self.threads_by_parent.insert((parent, v.id));
+                }
+                self.channels.insert(v.guild_id, v.id, v);
+            }
+            Record::Message(v) => self.messages.insert(v.channel_id, v.id, v),
+            Record::User(v) => {
+                self.users.insert(v.id, v);
+            }
+            Record::Member(v) => {
+                self.user_guilds.insert((v.user_id, v.guild_id));
+                per_user_insert(&mut self.members, v.guild_id, v.user_id, v);
+            }
+            Record::Role(v) => self.roles.insert(v.guild_id, v.id, v),
+            Record::Emoji(v) => self.emojis.insert(v.guild_id, v.id, v),
+            Record::Sticker(v) => self.stickers.insert(v.guild_id, v.id, v),
+            Record::VoiceState(v) => {
+                per_user_insert(&mut self.voice_states, v.guild_id, v.user_id, v)
+            }
+            Record::Presence(v) => per_user_insert(&mut self.presences, v.guild_id, v.user_id, v),
+            Record::StageInstance(v) => self.stage_instances.insert(v.guild_id, v.id, v),
+            Record::ScheduledEvent(v) => self.scheduled_events.insert(v.guild_id, v.id, v),
+            Record::ThreadMember(v) => {
+                per_user_insert(&mut self.thread_members, v.thread_id, v.user_id, v)
+            }
+        }
+    }
+
+    fn delete(&mut self, key: &EntityKey) {
+        match key {
+            EntityKey::CurrentUser => self.current_user = None,
+            EntityKey::Guild(id) => self.delete_guild(*id),
+            EntityKey::Channel(id) => self.delete_channel(*id),
+            EntityKey::Message(id) => {
+                self.messages.remove(id);
+            }
+            EntityKey::User(id) => {
+                self.users.remove(id);
+            }
+            EntityKey::Member(g, u) => {
+                per_user_remove(&mut self.members, g, u);
+                self.user_guilds.remove(&(*u, *g));
+            }
+            EntityKey::Role(id) => self.delete_role(*id),
+            EntityKey::Emoji(id) => {
+                self.emojis.remove(id);
+            }
+            EntityKey::Sticker(id) => {
+                self.stickers.remove(id);
+            }
+            EntityKey::VoiceState(g, u) => {
+                per_user_remove(&mut self.voice_states, g, u);
+            }
+            EntityKey::Presence(g, u) => {
+                per_user_remove(&mut self.presences, g, u);
+            }
+            EntityKey::StageInstance(id) => {
+                self.stage_instances.remove(id);
+            }
+            EntityKey::ScheduledEvent(id) => {
+                self.scheduled_events.remove(id);
+            }
+            EntityKey::ThreadMember(t, u) => {
+                per_user_remove(&mut self.thread_members, t, u);
+            }
+        }
+    }
+
+    /// Removes a channel, its messages and thread members, and its threads with theirs.
+    fn delete_channel(&mut self, id: ChannelId) {
+        let threads: Vec<ChannelId> = self
+            .threads_by_parent
+            .range((id, ChannelId::new(0))..=(id, ChannelId::new(u64::MAX)))
+            .map(|(_, thread)| *thread)
+            .collect();
+        for thread in threads {
+            self.delete_channel(thread);
+        }
+        if let Some(channel) = self.channels.remove(&id)
+            && let Some(parent) = channel.parent_id
+        {
+            self.threads_by_parent.remove(&(parent, id));
+        }
+        self.messages.remove_scope(&id);
+        self.thread_members.remove(&id);
+    }
+
+    fn delete_guild(&mut self, id: GuildId) {
+        self.guilds.remove(&id);
+        for channel in self.channels.keys_in(&Some(id)) {
+            self.delete_channel(channel);
+        }
+        // Messages whose channel is not cached still name their guild.
+        let orphans: Vec<MessageId> = self
+            .messages
+            .items
+            .iter()
+            .filter(|(_, (_, m))| m.guild_id == Some(id))
+            .map(|(k, _)| *k)
+            .collect();
+        for message in orphans {
+            self.messages.remove(&message);
+        }
+        if let Some(members) = self.members.remove(&id) {
+            for user in members.keys() {
+                self.user_guilds.remove(&(*user, id));
+            }
+        }
+        self.roles.remove_scope(&id);
+        self.emojis.remove_scope(&id);
+        self.stickers.remove_scope(&Some(id));
+        self.voice_states.remove(&id);
+        self.presences.remove(&id);
+        self.stage_instances.remove_scope(&id);
+        self.scheduled_events.remove_scope(&id);
+    }
+
+    fn delete_role(&mut self, id: RoleId) {
+        let guilds: Vec<GuildId> = match self.roles.remove(&id) {
+            Some(role) => vec![role.guild_id],
+            // The role is not cached: it may still be held by cached members anywhere.
+            None => self.members.keys().copied().collect(),
+        };
+        for guild in guilds {
+            if let Some(members) = self.members.get_mut(&guild) {
+                for member in members.values_mut() {
+                    member.roles.retain(|r| *r != id);
+                }
+            }
+        }
+    }
+
+    fn with_message(&mut self, id: MessageId, f: impl FnOnce(&mut Message)) {
+        if let Some((_, message)) = self.messages.items.get_mut(&id) {
+            f(message);
+        }
+    }
+
+    fn apply(&mut self, mutation: &Mutation) {
+        match mutation {
+            Mutation::Upsert(record) => self.upsert((**record).clone()),
+            Mutation::UpsertMany(records) => {
+                for record in records {
+                    self.upsert(record.clone());
+                }
+            }
+            Mutation::Patch(patch) => match patch.apply_record(self.get(&patch.key())) {
+                Ok(merged) => self.upsert(merged),
+                // Unreachable for patches built through `Patch::new` (validated);
+                // skipping keeps the rest of the batch whole.
+                Err(error) => tracing::error!(%error, "patch could not be applied"),
+            },
+            Mutation::Delete(key) => self.delete(key),
+            Mutation::ReplaceGuildEmojis { guild_id, emojis } => {
+                self.emojis.remove_scope(guild_id);
+                for emoji in emojis {
+                    let emoji = Emoji {
+                        guild_id: *guild_id,
+                        ..emoji.clone()
+                    };
+                    self.emojis.insert(*guild_id, emoji.id, emoji);
+                }
+            }
+            Mutation::ReplaceGuildStickers { guild_id, stickers } => {
+                self.stickers.remove_scope(&Some(*guild_id));
+                for sticker in stickers {
+                    let sticker = Sticker {
+                        guild_id: Some(*guild_id),
+                        ..sticker.clone()
+                    };
+                    self.stickers.insert(Some(*guild_id), sticker.id, sticker);
+                }
+            }
+            Mutation::BulkDeleteMessages { message_ids, .. } => {
+                for id in message_ids {
+                    self.messages.remove(id);
+                }
+            }
+            Mutation::AddReaction(r) => self.with_message(r.message_id, |m| {
+                m.add_reaction(&r.emoji, r.burst, r.by_current_user)
+            }),
+            Mutation::RemoveReaction(r) => self.with_message(r.message_id, |m| {
+                m.remove_reaction(&r.emoji, r.burst, r.by_current_user)
+            }),
+            Mutation::RemoveAllReactions { message_id, .. } => {
+                self.with_message(*message_id, |m| m.reactions.clear())
+            }
+            Mutation::RemoveEmojiReactions {
+                message_id, emoji, ..
+            } => self.with_message(*message_id, |m| m.remove_emoji_reactions(emoji)),
+            Mutation::TrimChannelMessages { channel_id, keep } => {
+                let ids = self.messages.keys_in(channel_id);
+                let excess = ids.len().saturating_sub(*keep as usize);
+                for id in &ids[..excess] {
+                    self.messages.remove(id);
+                }
+            }
+            Mutation::PruneMessages { before } => {
+                let old: Vec<MessageId> = self
+                    .messages
+                    .items
+                    .range(..*before)
+                    .map(|(k, _)| *k)
+                    .collect();
+                for id in old {
+                    self.messages.remove(&id);
+                }
+            }
+        }
+    }
+
+    fn channel_messages(
+        &self,
+        channel: ChannelId,
+        page: MessagePage,
+        limit: usize,
+    ) -> Vec<Message> {
+        let Some(ids) = self.messages.index.get(&channel) else {
+            return Vec::new();
+        };
+        let fetch = |id: &MessageId| self.messages.get(id).cloned();
+        match page {
+            MessagePage::Latest => ids.iter().rev().take(limit).filter_map(fetch).collect(),
+            MessagePage::Before(before) => ids
+                .range(..before)
+                .rev()
+                .take(limit)
+                .filter_map(fetch)
+                .collect(),
+            MessagePage::After(after) => {
+                let mut page: Vec<Message> = ids
+                    .range((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded))
+                    .take(limit)
+                    .filter_map(fetch)
+                    .collect();
+                page.reverse();
+                page
+            }
+            MessagePage::Around(around) => {
+                let newer = limit / 2;
+                let mut page: Vec<Message> = ids
+                    .range((
+                        std::ops::Bound::Excluded(around),
+                        std::ops::Bound::Unbounded,
+                    ))
+                    .take(newer)
+                    .filter_map(fetch)
+                    .collect();
+                page.reverse();
+                let rest = limit - page.len();
+                page.extend(ids.range(..=around).rev().take(rest).filter_map(fetch));
+                page
+            }
+        }
+    }
+
+    fn read(&self, query: &Query) -> Answer {
+        match query {
+            Query::CurrentUser => Answer::CurrentUser(self.current_user.clone()),
+            Query::Guild(id) => Answer::Guild(self.guilds.get(id).cloned()),
+            Query::GuildIds => Answer::GuildIds(self.guilds.keys().copied().collect()),
+            Query::Channel(id) => Answer::Channel(self.channels.get(id).cloned()),
+            Query::GuildChannels(g) => Answer::Channels(
+                self.channels
+                    .values_in(&Some(*g))
+                    .into_iter()
+                    .filter(|c| !c.is_thread())
+                    .cloned()
+                    .collect(),
+            ),
+            Query::GuildThreads(g) => Answer::Channels(
+                self.channels
+                    .values_in(&Some(*g))
+                    .into_iter()
+                    .filter(|c| c.is_thread())
+                    .cloned()
+                    .collect(),
+            ),
+            Query::Message(id) => Answer::Message(self.messages.get(id).cloned()),
+            Query::ChannelMessages {
+                channel_id,
+                page,
+                limit,
+            } => Answer::Messages(self.channel_messages(*channel_id, *page, *limit)),
+            Query::User(id) => Answer::User(self.users.get(id).cloned()),
+            Query::Member(g, u) => Answer::Member(per_user_get(&self.members, g, u).cloned()),
+            Query::GuildMembers {
+                guild_id,
+                after,
+                limit,
+            } => Answer::Members(
+                self.members
+                    .get(guild_id)
+                    .map(|inner| {
+                        let start =
+                            after.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded);
+                        inner
+                            .range((start, std::ops::Bound::Unbounded))
+                            .take(*limit)
+                            .map(|(_, m)| m.clone())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            ),
+            Query::UserGuilds(u) => Answer::GuildIds(
+                self.user_guilds
+                    .range((*u, GuildId::new(0))..=(*u, GuildId::new(u64::MAX)))
+                    .map(|(_, g)| *g)
+                    .collect(),
+            ),
+            Query::Role(id) => Answer::Role(self.roles.get(id).cloned()),
+            Query::GuildRoles(g) => {
+                Answer::Roles(self.roles.values_in(g).into_iter().cloned().collect())
+            }
+            Query::Emoji(id) => Answer::Emoji(self.emojis.get(id).cloned()),
+            Query::GuildEmojis(g) => {
+                Answer::Emojis(self.emojis.values_in(g).into_iter().cloned().collect())
+            }
+            Query::Sticker(id) => Answer::Sticker(self.stickers.get(id).cloned()),
+            Query::GuildStickers(g) => Answer::Stickers(
+                self.stickers
+                    .values_in(&Some(*g))
+                    .into_iter()
+                    .cloned()
+                    .collect(),
+            ),
+            Query::VoiceState(g, u) => {
+                Answer::VoiceState(per_user_get(&self.voice_states, g, u).cloned())
+            }
+            Query::GuildVoiceStates(g) => Answer::VoiceStates(per_user_all(&self.voice_states, g)),
+            Query::Presence(g, u) => Answer::Presence(per_user_get(&self.presences, g, u).cloned()),
+            Query::GuildPresences(g) => Answer::Presences(per_user_all(&self.presences, g)),
+            Query::StageInstance(id) => {
+                Answer::StageInstance(self.stage_instances.get(id).cloned())
+            }
+            Query::GuildStageInstances(g) => Answer::StageInstances(
+                self.stage_instances
+                    .values_in(g)
+                    .into_iter()
+                    .cloned()
+                    .collect(),
+            ),
+            Query::ScheduledEvent(id) => {
+                Answer::ScheduledEvent(self.scheduled_events.get(id).cloned())
+            }
+            Query::GuildScheduledEvents(g) => Answer::ScheduledEvents(
+                self.scheduled_events
+                    .values_in(g)
+                    .into_iter()
+                    .cloned()
+                    .collect(),
+            ),
+            Query::ThreadMember(t, u) => {
+                Answer::ThreadMember(per_user_get(&self.thread_members, t, u).cloned())
+            }
+            Query::ThreadMembers(t) => Answer::ThreadMembers(per_user_all(&self.thread_members, t)),
+            Query::Counts => {
+                let threads = self
+                    .channels
+                    .items
+                    .values()
+                    .filter(|(_, c)| c.is_thread())
+                    .count() as u64;
+                Answer::Counts(Counts {
+                    guilds: self.guilds.len() as u64,
+                    channels: self.channels.len() as u64 - threads,
+                    threads,
+                    messages: self.messages.len() as u64,
+                    users: self.users.len() as u64,
+                    members: per_user_len(&self.members),
+                    roles: self.roles.len() as u64,
+                    emojis: self.emojis.len() as u64,
+                    stickers: self.stickers.len() as u64,
+                    voice_states: per_user_len(&self.voice_states),
+                    presences: per_user_len(&self.presences),
+                    stage_instances: self.stage_instances.len() as u64,
+                    scheduled_events: self.scheduled_events.len() as u64,
+                    thread_members: per_user_len(&self.thread_members),
+                })
+            }
+        }
+    }
+}
+
+/// A [`Store`] that keeps everything in memory. Clones share the same data.
+///
+/// ```
+/// use persist_core::{MemoryStore, Migrations, Store, Mutation, Query, Answer, model::Guild, GuildId};
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let store = MemoryStore::open(&Migrations::new()).await?;
+/// let guild = Guild { id: GuildId::new(1), name: "ferris club".into(), ..Default::default() };
+/// store.apply(&[Mutation::upsert(guild)]).await?;
+/// let Answer::Guild(Some(read)) = store.read(&Query::Guild(GuildId::new(1))).await? else { panic!() };
+/// assert_eq!(read.name, "ferris club");
+/// # Ok::<(), persist_core::Error>(())
+/// # }).unwrap();
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct MemoryStore {
+    data: Arc<RwLock<Data>>,
+}
+
+impl MemoryStore {
+    /// An empty store; no hooks run (use [`MemoryStore::open`] for that).
+    pub fn new() -> Self {
+        Self {
+            data: Arc::new(RwLock::new(Data {
+                schema_version: MEMORY_SCHEMA_VERSION,
+                ..Data::default()
+            })),
+        }
+    }
+
+    /// An empty store with the application's migration hooks run.
+    pub async fn open(migrations: &Migrations) -> Result<Self> {
+        Self::new().reopen(migrations).await
+    }
+
+    /// Opens this store's data again, as a restarted process opens its file:
+    /// checks the schema version, then runs hooks not yet recorded.
+    pub async fn reopen(&self, migrations: &Migrations) -> Result<Self> {
+        let found = self.read_data().schema_version;
+        if found > MEMORY_SCHEMA_VERSION {
+            return Err(Error::SchemaTooNew {
+                found,
+                supported: MEMORY_SCHEMA_VERSION,
+            });
+        }
+        let store = self.clone();
+        migrations.run(&store).await?;
+        Ok(store)
+    }
+
+    /// Marks the data as written by a newer schema (for testing refusal).
+    #[doc(hidden)]
+    pub fn set_schema_version(&self, version: u32) {
+        self.write_data().schema_version = version;
+    }
+
+    // Nothing in `Data::apply` panics, so a poisoned lock cannot hide a
+    // half-applied batch; reuse the data rather than fail every later call.
+    fn read_data(&self) -> RwLockReadGuard<'_, Data> {
+        self.data.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write_data(&self) -> RwLockWriteGuard<'_, Data> {
+        self.data.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Applies mutations synchronously (the overlay's path).
+    pub(crate) fn apply_now(&self, batch: &[Mutation]) {
+        let mut data = self.write_data();
+        for mutation in batch {
+            data.apply(mutation);
+        }
+    }
+
+    /// Answers a query synchronously (the overlay's path).
+    pub(crate) fn read_now(&self, query: &Query) -> Answer {
+        self.read_data().read(query)
+    }
+
+    /// Whether an object is stored (the overlay's path).
+    pub(crate) fn contains(&self, key: &EntityKey) -> bool {
+        self.read_data().get(key).is_some()
+    }
+}
+
+#[async_trait]
+impl Store for MemoryStore {
+    fn backend(&self) -> &'static str {
+        "memory"
+    }
+
+    async fn apply(&self, batch: &[Mutation]) -> Result<()> {
+        self.apply_now(batch);
+        Ok(())
+    }
+
+    async fn read(&self, query: &Query) -> Result<Answer> {
+        Ok(self.read_now(query))
+    }
+
+    async fn schema_version(&self) -> Result<u32> {
+        Ok(self.read_data().schema_version)
+    }
+
+    async fn applied_hooks(&self) -> Result<Vec<AppliedHook>> {
+        Ok(self.read_data().hooks.clone())
+    }
+
+    async fn record_hook(&self, hook: &AppliedHook) -> Result<()> {
+        let mut data = self.write_data();
+        data.hooks.retain(|h| h.version != hook.version);
+        data.hooks.push(hook.clone());
+        Ok(())
+    }
+}

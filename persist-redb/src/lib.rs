@@ -1,0 +1,5 @@
+//! redb storage backend for serenity-persist.
+//!
+//! This crate will hold a pure-Rust embedded store on redb with range-scan key
+//! layouts. Until it lands, use [`persist_core::MemoryStore`].
+#![warn(missing_docs)]

@@ -1,0 +1,2 @@
+//! Cross-crate integration tests of serenity-persist live in `tests/`.
+#![warn(missing_docs)]
