@@ -11,14 +11,15 @@
 //! - [`Store`]: the trait every storage engine implements, with
 //!   [`Migrations`] hooks; [`MemoryStore`] implements it in memory.
 //! - [`Cache`]: the front a bot talks to: bounded, coalescing, batched writes
-//!   with read-your-writes reads shaped like serenity's getters.
+//!   with read-your-writes reads.
+//! - [`ReadApi`]: typed getters shaped like serenity's, on a cache or a store.
 //! - `testkit` (feature `testkit`): the conformance suite every store passes.
 //!
 //! An event comes in, becomes mutations, is batched, lands in a store, and is
 //! read back through one query API:
 //!
 //! ```
-//! use persist_core::{Cache, MemoryStore, Migrations, Mutation, Patch, model::Message};
+//! use persist_core::{Cache, MemoryStore, Migrations, Mutation, Patch, ReadApi, model::Message};
 //! use persist_core::{ChannelId, MessageId, MessagePage};
 //! # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
 //! let store = MemoryStore::open(&Migrations::new()).await?;
@@ -47,6 +48,7 @@ pub mod model;
 mod mutation;
 mod patch;
 mod query;
+mod read_api;
 mod resource;
 mod ruleset;
 mod store;
@@ -69,6 +71,7 @@ pub use model::{Permissions, ReactionEmoji};
 pub use mutation::{Mutation, ReactionChange};
 pub use patch::Patch;
 pub use query::{Answer, Counts, MessagePage, Query};
+pub use read_api::ReadApi;
 pub use resource::ResourceKind;
 pub use ruleset::{ContentMode, DEFAULT_MESSAGE_CAP, Ruleset, RulesetBuilder};
 pub use store::{AppliedHook, BoxFuture, Store};

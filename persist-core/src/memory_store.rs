@@ -439,8 +439,8 @@ impl Data {
                     .filter_map(fetch)
                     .collect();
                 page.reverse();
-                let rest = limit - page.len();
-                page.extend(ids.range(..=around).rev().take(rest).filter_map(fetch));
+                let older = limit - newer;
+                page.extend(ids.range(..=around).rev().take(older).filter_map(fetch));
                 page
             }
         }

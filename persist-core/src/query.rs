@@ -21,8 +21,10 @@ pub enum MessagePage {
     Before(MessageId),
     /// The oldest messages newer than this one (still returned newest first).
     After(MessageId),
-    /// This message (if stored) and the messages around it: `limit / 2`
-    /// newer ones and the rest older, as Discord's REST does.
+    /// The messages around this one, as Discord's REST does: at most
+    /// `limit / 2` newer ones, and at most `limit - limit / 2` of this one
+    /// (if stored) and older ones. Near either end the page is shorter;
+    /// it is not filled from the other side.
     Around(MessageId),
 }
 
