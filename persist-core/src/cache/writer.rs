@@ -16,7 +16,7 @@ pub(crate) async fn run(inner: Arc<Inner>) {
         };
         // Room frees as soon as the batch leaves the queue.
         inner.permits.add_permits(slots);
-        commit(&inner, &batch).await;
+        commit(&inner, &batch, slots).await;
     }
 }
 
@@ -67,14 +67,16 @@ async fn next_batch(inner: &Inner) -> Option<(Arc<Vec<Mutation>>, usize)> {
 
 /// Commits a batch: retries with backoff, then isolates what cannot be
 /// stored. Reads that must not see a batch twice wait on the gate meanwhile.
-async fn commit(inner: &Inner, batch: &Arc<Vec<Mutation>>) {
+/// `slots` is how many of the batch's mutations were enqueued (the rest are
+/// the cap trims the pipeline appended).
+async fn commit(inner: &Inner, batch: &Arc<Vec<Mutation>>, slots: usize) {
     let gate = inner.gate.write().await;
     let mut backoff = inner.config.retry_initial;
     let mut attempts = 0;
     loop {
         match inner.store.apply(batch).await {
             Ok(()) => {
-                settle(inner, batch.len(), Vec::new());
+                settle(inner, slots, Vec::new());
                 break;
             }
             Err(error) => {
@@ -88,7 +90,7 @@ async fn commit(inner: &Inner, batch: &Arc<Vec<Mutation>>) {
                 // Persistent failure: find the mutations the store refuses.
                 let rejected = isolate(inner, batch).await;
                 if rejected.len() < batch.len() {
-                    let stored = batch.len() - rejected.len();
+                    let stored = slots.saturating_sub(rejected.len());
                     settle(inner, stored, rejected);
                     break;
                 }

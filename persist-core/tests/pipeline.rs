@@ -1,0 +1,461 @@
+//! The write pipeline: bounded, coalescing, batched, retrying, and never
+//! silently losing a mutation.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use persist_core::testkit::fixtures as fx;
+use persist_core::{
+    Answer, AppliedHook, Cache, CacheConfig, ChannelId, Error, GuildId, MemoryStore, MessageId,
+    Migrations, Mutation, Query, ReactionChange, ReactionEmoji, ReadApi, Record, Result, Ruleset,
+    Store, UserId,
+};
+
+/// Wraps a memory store with a pause per batch and optional failures.
+#[derive(Clone, Default)]
+struct TestStore {
+    inner: MemoryStore,
+    pause: Duration,
+    /// Fail this many apply calls first.
+    fail_first: Arc<AtomicUsize>,
+    /// Fail every batch holding a user with this id (a "poison" mutation).
+    poison_user: Option<UserId>,
+    /// Fail everything while set (an outage).
+    down: Arc<AtomicBool>,
+    batches: Arc<AtomicU64>,
+    largest_batch: Arc<AtomicUsize>,
+}
+
+fn holds_user(m: &Mutation, user: UserId) -> bool {
+    match m {
+        Mutation::Upsert(record) => matches!(&**record, Record::User(u) if u.id == user),
+        _ => false,
+    }
+}
+
+#[async_trait]
+impl Store for TestStore {
+    fn backend(&self) -> &'static str {
+        "test"
+    }
+
+    async fn apply(&self, batch: &[Mutation]) -> Result<()> {
+        if !self.pause.is_zero() {
+            tokio::time::sleep(self.pause).await;
+        }
+        let refuse = |why: &str| Err(Error::backend("test", "apply", why.to_owned()));
+        if self.down.load(Ordering::SeqCst) {
+            return refuse("disk unplugged");
+        }
+        if self
+            .fail_first
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return refuse("transient failure");
+        }
+        if let Some(user) = self.poison_user {
+            if batch.iter().any(|m| holds_user(m, user)) {
+                return refuse("poison");
+            }
+        }
+        self.batches.fetch_add(1, Ordering::SeqCst);
+        self.largest_batch.fetch_max(batch.len(), Ordering::SeqCst);
+        self.inner.apply(batch).await
+    }
+
+    async fn read(&self, query: &Query) -> Result<Answer> {
+        self.inner.read(query).await
+    }
+
+    async fn schema_version(&self) -> Result<u32> {
+        self.inner.schema_version().await
+    }
+
+    async fn applied_hooks(&self) -> Result<Vec<AppliedHook>> {
+        self.inner.applied_hooks().await
+    }
+
+    async fn record_hook(&self, hook: &AppliedHook) -> Result<()> {
+        self.inner.record_hook(hook).await
+    }
+}
+
+fn fast_retries() -> CacheConfig {
+    CacheConfig {
+        retry_initial: Duration::from_millis(1),
+        retry_max: Duration::from_millis(5),
+        retry_attempts: 3,
+        batch_delay: Duration::from_millis(5),
+        ..Default::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_thousand_mutations_then_shutdown_lose_nothing() {
+    let store = MemoryStore::open(&Migrations::new()).await.unwrap();
+    let cache = Cache::new(store.clone(), Ruleset::default(), CacheConfig::default()).unwrap();
+    for i in 0..100_000u64 {
+        // Distinct objects, so nothing coalesces: every one must land.
+        let mutation = match i % 4 {
+            0 => Mutation::upsert(fx::user(i)),
+            1 => Mutation::upsert(fx::member(1 + i % 7, i, &[])),
+            2 => Mutation::upsert(fx::message(MessageId::new((1 << 40) + i), 1 + i % 50, 1)),
+            _ => Mutation::upsert(fx::role(i, 1 + i % 7)),
+        };
+        cache.enqueue(mutation).await.unwrap();
+    }
+    cache.shutdown().await.unwrap();
+    let stats = cache.stats();
+    assert_eq!(
+        (stats.enqueued, stats.mutations_committed, stats.rejected),
+        (100_000, 100_000, 0)
+    );
+    let counts = store.counts().await.unwrap();
+    assert_eq!(counts.users, 25_000);
+    assert_eq!(counts.members, 25_000);
+    assert_eq!(
+        counts.messages, 25_000,
+        "50 channels x 500 messages, under the default cap"
+    );
+    assert_eq!(counts.roles, 25_000);
+    for i in (0..100_000u64).step_by(997) {
+        let found = match i % 4 {
+            0 => store.user(UserId::new(i)).await.unwrap().is_some(),
+            1 => store
+                .member(GuildId::new(1 + i % 7), UserId::new(i))
+                .await
+                .unwrap()
+                .is_some(),
+            2 => store
+                .message(MessageId::new((1 << 40) + i))
+                .await
+                .unwrap()
+                .is_some(),
+            _ => store
+                .role(persist_core::RoleId::new(i))
+                .await
+                .unwrap()
+                .is_some(),
+        };
+        assert!(found, "mutation {i} was lost");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_slow_store_the_queue_never_exceeds_its_bound() {
+    let store = TestStore {
+        pause: Duration::from_millis(20),
+        ..Default::default()
+    };
+    let config = CacheConfig {
+        batch_size: 50,
+        queue_capacity: 200,
+        batch_delay: Duration::from_millis(5),
+        ..Default::default()
+    };
+    let cache = Cache::new(store.clone(), Ruleset::default(), config).unwrap();
+    let mut producers = Vec::new();
+    for p in 0..4u64 {
+        let cache = cache.clone();
+        producers.push(tokio::spawn(async move {
+            for i in 0..1_000u64 {
+                cache
+                    .enqueue(Mutation::upsert(fx::user(p * 10_000 + i)))
+                    .await
+                    .unwrap();
+                assert!(cache.stats().queued <= 200);
+            }
+        }));
+    }
+    for producer in producers {
+        producer.await.unwrap();
+    }
+    // try_enqueue refuses rather than waits when the queue is full.
+    let mut refused = 0;
+    for i in 0..1_000u64 {
+        match cache.try_enqueue(Mutation::upsert(fx::user(900_000 + i))) {
+            Ok(()) => {}
+            Err(Error::QueueFull { capacity: 200 }) => refused += 1,
+            Err(other) => panic!("unexpected {other}"),
+        }
+    }
+    assert!(refused > 0, "a full queue accepted everything");
+    cache.shutdown().await.unwrap();
+    let stats = cache.stats();
+    assert!(
+        stats.queue_high_water <= 200,
+        "queue reached {}",
+        stats.queue_high_water
+    );
+    assert_eq!(
+        stats.queue_high_water, 200,
+        "the producers should have filled the queue"
+    );
+    assert_eq!(
+        store.inner.counts().await.unwrap().users,
+        4_000 + 1_000 - refused
+    );
+    assert!(store.largest_batch.load(Ordering::SeqCst) <= 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_writes_to_one_object_coalesce() {
+    let store = TestStore::default();
+    let config = CacheConfig {
+        batch_delay: Duration::from_secs(3600),
+        batch_size: 10_000,
+        ..Default::default()
+    };
+    let cache = Cache::new(store.clone(), Ruleset::default(), config).unwrap();
+    for i in 0..1_000 {
+        let mut user = fx::user(1);
+        user.username = format!("name {i}");
+        cache.enqueue(Mutation::upsert(user)).await.unwrap();
+    }
+    let stats = cache.stats();
+    assert_eq!(
+        (stats.enqueued, stats.coalesced, stats.queued),
+        (1_000, 999, 1)
+    );
+    cache.flush().await.unwrap();
+    assert_eq!(store.batches.load(Ordering::SeqCst), 1);
+    assert_eq!(store.largest_batch.load(Ordering::SeqCst), 1);
+    let user = store.inner.user(UserId::new(1)).await.unwrap().unwrap();
+    assert_eq!(user.username, "name 999");
+    cache.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_commits_on_size_or_on_time() {
+    let store = TestStore::default();
+    let config = CacheConfig {
+        batch_size: 10,
+        queue_capacity: 100,
+        batch_delay: Duration::from_millis(30),
+        ..Default::default()
+    };
+    let cache = Cache::new(store.clone(), Ruleset::default(), config).unwrap();
+    for i in 0..10 {
+        cache.enqueue(Mutation::upsert(fx::user(i))).await.unwrap();
+    }
+    // Size: a full batch commits without waiting for the delay or a flush.
+    for _ in 0..2500 {
+        if store.batches.load(Ordering::SeqCst) == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    assert_eq!(store.batches.load(Ordering::SeqCst), 1);
+    // Time: a lone mutation commits once the delay passes, with no flush.
+    cache
+        .enqueue(Mutation::upsert(fx::user(100)))
+        .await
+        .unwrap();
+    for _ in 0..2500 {
+        if store.batches.load(Ordering::SeqCst) == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    assert_eq!(store.batches.load(Ordering::SeqCst), 2);
+    assert!(store.inner.user(UserId::new(100)).await.unwrap().is_some());
+    cache.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_batches_are_retried_and_reported() {
+    let store = TestStore {
+        fail_first: Arc::new(AtomicUsize::new(2)),
+        ..Default::default()
+    };
+    let cache = Cache::new(store.clone(), Ruleset::default(), fast_retries()).unwrap();
+    cache.enqueue(Mutation::upsert(fx::user(1))).await.unwrap();
+    cache.flush().await.unwrap();
+    let stats = cache.stats();
+    assert_eq!((stats.commit_failures, stats.rejected), (2, 0));
+    assert!(stats.healthy);
+    assert!(stats.last_error.unwrap().contains("transient failure"));
+    assert!(store.inner.user(UserId::new(1)).await.unwrap().is_some());
+    cache.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mutation_the_store_refuses_is_isolated_and_kept() {
+    let store = TestStore {
+        poison_user: Some(UserId::new(13)),
+        ..Default::default()
+    };
+    let config = CacheConfig {
+        batch_delay: Duration::from_secs(3600),
+        ..fast_retries()
+    };
+    let cache = Cache::new(store.clone(), Ruleset::default(), config).unwrap();
+    for i in 0..40 {
+        cache.enqueue(Mutation::upsert(fx::user(i))).await.unwrap();
+    }
+    match cache.flush().await {
+        Err(Error::Rejected { count: 1 }) => {}
+        other => panic!("expected one rejected mutation, got {other:?}"),
+    }
+    let dead = cache.dead_letters();
+    assert_eq!(dead.len(), 1);
+    assert!(holds_user(&dead[0].mutation, UserId::new(13)));
+    assert!(dead[0].error.contains("poison"));
+    assert_eq!(store.inner.counts().await.unwrap().users, 39);
+    let stats = cache.stats();
+    assert_eq!(
+        (
+            stats.rejected,
+            stats.dead_letters,
+            stats.mutations_committed
+        ),
+        (1, 1, 39)
+    );
+    // Taken out, it can be fixed and enqueued again.
+    assert_eq!(cache.take_dead_letters().len(), 1);
+    assert!(cache.dead_letters().is_empty());
+    cache.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_keeps_everything_until_the_store_recovers() {
+    let store = TestStore {
+        down: Arc::new(AtomicBool::new(true)),
+        ..Default::default()
+    };
+    let cache = Cache::new(store.clone(), Ruleset::default(), fast_retries()).unwrap();
+    for i in 0..20 {
+        cache.enqueue(Mutation::upsert(fx::user(i))).await.unwrap();
+    }
+    let flushing = tokio::spawn({
+        let cache = cache.clone();
+        async move { cache.flush().await }
+    });
+    for _ in 0..2500 {
+        if cache.stats().commit_failures >= 5 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    let stats = cache.stats();
+    assert!(stats.commit_failures >= 5, "failures are counted");
+    assert!(!stats.healthy);
+    assert!(
+        !flushing.is_finished(),
+        "flush returned while nothing was durable"
+    );
+    // Reads still see the writes the store refuses for now.
+    assert!(cache.user(UserId::new(7)).await.unwrap().is_some());
+    store.down.store(false, Ordering::SeqCst);
+    flushing.await.unwrap().unwrap();
+    let stats = cache.stats();
+    assert_eq!((stats.rejected, stats.mutations_committed), (0, 20));
+    assert!(stats.healthy);
+    assert_eq!(store.inner.counts().await.unwrap().users, 20);
+    cache.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reaction_counts_are_never_counted_twice_by_reads() {
+    // Commits are slow and frequent, so reads often overlap a batch in flight.
+    let store = TestStore {
+        pause: Duration::from_millis(2),
+        ..Default::default()
+    };
+    let config = CacheConfig {
+        batch_size: 5,
+        queue_capacity: 50,
+        batch_delay: Duration::from_millis(1),
+        ..Default::default()
+    };
+    let cache = Cache::new(store.clone(), Ruleset::default(), config).unwrap();
+    let id = MessageId::new(1 << 41);
+    cache
+        .enqueue(Mutation::upsert(fx::message(id, 10, 1)))
+        .await
+        .unwrap();
+    cache.flush().await.unwrap();
+    let added = Arc::new(AtomicU64::new(0));
+    let writer = tokio::spawn({
+        let (cache, added) = (cache.clone(), Arc::clone(&added));
+        async move {
+            for user in 0..300 {
+                cache
+                    .enqueue(Mutation::AddReaction(ReactionChange {
+                        channel_id: ChannelId::new(10),
+                        message_id: id,
+                        guild_id: Some(GuildId::new(1)),
+                        user_id: UserId::new(user),
+                        emoji: ReactionEmoji::unicode("👍"),
+                        burst: false,
+                        by_current_user: false,
+                    }))
+                    .await
+                    .unwrap();
+                added.fetch_add(1, Ordering::SeqCst);
+                tokio::task::yield_now().await;
+            }
+        }
+    });
+    let thumbs = ReactionEmoji::unicode("👍");
+    while !writer.is_finished() {
+        let before = added.load(Ordering::SeqCst);
+        let seen = cache
+            .message(id)
+            .await
+            .unwrap()
+            .and_then(|m| m.reaction(&thumbs).map(|r| r.count))
+            .unwrap_or(0);
+        let after = added.load(Ordering::SeqCst);
+        assert!(
+            seen >= before,
+            "a read missed queued reactions: saw {seen}, {before} were queued"
+        );
+        assert!(
+            seen <= after,
+            "a read counted reactions twice: saw {seen}, only {after} exist"
+        );
+    }
+    writer.await.unwrap();
+    cache.flush().await.unwrap();
+    let stored = store.inner.message(id).await.unwrap().unwrap();
+    assert_eq!(stored.reaction(&thumbs).map(|r| r.count), Some(300));
+    cache.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_pipeline_settings_are_typed_errors() {
+    let bad = [
+        CacheConfig {
+            batch_size: 0,
+            ..Default::default()
+        },
+        CacheConfig {
+            queue_capacity: 10,
+            batch_size: 100,
+            ..Default::default()
+        },
+        CacheConfig {
+            batch_delay: Duration::ZERO,
+            ..Default::default()
+        },
+        CacheConfig {
+            retry_attempts: 0,
+            ..Default::default()
+        },
+        CacheConfig {
+            retry_max: Duration::from_millis(1),
+            retry_initial: Duration::from_secs(1),
+            ..Default::default()
+        },
+    ];
+    for config in bad {
+        match Cache::new(MemoryStore::new(), Ruleset::default(), config.clone()) {
+            Err(Error::Config(_)) => {}
+            other => panic!("{config:?} gave {other:?}"),
+        }
+    }
+}
