@@ -56,10 +56,10 @@ impl Store for TestStore {
         {
             return refuse("transient failure");
         }
-        if let Some(user) = self.poison_user {
-            if batch.iter().any(|m| holds_user(m, user)) {
-                return refuse("poison");
-            }
+        if let Some(user) = self.poison_user
+            && batch.iter().any(|m| holds_user(m, user))
+        {
+            return refuse("poison");
         }
         self.batches.fetch_add(1, Ordering::SeqCst);
         self.largest_batch.fetch_max(batch.len(), Ordering::SeqCst);
