@@ -76,6 +76,10 @@ pub enum Error {
         reason: String,
     },
 
+    /// `Cache::new` was called outside a tokio runtime.
+    #[error("the cache must be started within a tokio runtime (it runs a writer task)")]
+    NoRuntime,
+
     /// The cache was shut down; nothing more can be enqueued.
     #[error("the cache has been shut down")]
     Closed,

@@ -57,6 +57,11 @@ mod timestamp;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
+/// Compiles the README's examples with the doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeExamples;
+
 pub use cache::{Cache, CacheConfig, CacheStats, DeadLetter};
 pub use entity::{Entity, EntityKey, Record};
 pub use error::{ConfigError, Error, Result};

@@ -459,3 +459,72 @@ async fn invalid_pipeline_settings_are_typed_errors() {
         }
     }
 }
+
+#[test]
+fn starting_a_cache_outside_a_runtime_is_an_error_not_a_panic() {
+    match Cache::new(
+        MemoryStore::new(),
+        Ruleset::default(),
+        CacheConfig::default(),
+    ) {
+        Err(Error::NoRuntime) => {}
+        other => panic!("expected NoRuntime, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_touching_reactions_do_not_wait_out_an_outage() {
+    let store = TestStore {
+        down: Arc::new(AtomicBool::new(true)),
+        ..Default::default()
+    };
+    let cache = Cache::new(store.clone(), Ruleset::default(), fast_retries()).unwrap();
+    let id = MessageId::new(1 << 41);
+    store
+        .inner
+        .apply(&[Mutation::upsert(fx::message(id, 10, 1))])
+        .await
+        .unwrap();
+    cache
+        .enqueue(Mutation::AddReaction(ReactionChange {
+            channel_id: ChannelId::new(10),
+            message_id: id,
+            guild_id: None,
+            user_id: UserId::new(1),
+            emoji: ReactionEmoji::unicode("x"),
+            burst: false,
+            by_current_user: false,
+        }))
+        .await
+        .unwrap();
+    while cache.stats().commit_failures < 3 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    // The store is still down; the read is answered from the queue.
+    let read = tokio::time::timeout(Duration::from_secs(30), cache.message(id)).await;
+    let message = read
+        .expect("the read waited for the store to recover")
+        .unwrap()
+        .unwrap();
+    assert_eq!(message.reactions[0].count, 1);
+    store.down.store(false, Ordering::SeqCst);
+    cache.shutdown().await.unwrap();
+    assert_eq!(
+        store.inner.message(id).await.unwrap().unwrap().reactions[0].count,
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counts_do_not_fail_because_a_mutation_was_rejected() {
+    let store = TestStore {
+        poison_user: Some(UserId::new(13)),
+        ..Default::default()
+    };
+    let cache = Cache::new(store, Ruleset::default(), fast_retries()).unwrap();
+    cache.enqueue(Mutation::upsert(fx::user(13))).await.unwrap();
+    cache.enqueue(Mutation::upsert(fx::user(14))).await.unwrap();
+    assert_eq!(cache.counts().await.unwrap().users, 1);
+    assert_eq!(cache.stats().rejected, 1);
+    cache.shutdown().await.unwrap();
+}

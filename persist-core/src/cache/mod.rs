@@ -103,7 +103,8 @@ impl std::fmt::Debug for Cache {
 
 impl Cache {
     /// Starts a cache over an opened store (its migrations have run). Must be
-    /// called within a tokio runtime: it spawns the writer task.
+    /// called within a tokio runtime, where it spawns the writer task;
+    /// elsewhere it fails with [`Error::NoRuntime`].
     pub fn new(store: impl Store, rules: Ruleset, config: CacheConfig) -> Result<Self> {
         Self::from_arc(Arc::new(store), rules, config)
     }
@@ -111,6 +112,7 @@ impl Cache {
     /// Like [`Cache::new`] with a shared store.
     pub fn from_arc(store: Arc<dyn Store>, rules: Ruleset, config: CacheConfig) -> Result<Self> {
         config.validate()?;
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| Error::NoRuntime)?;
         let inner = Arc::new(Inner {
             store,
             permits: Semaphore::new(config.queue_capacity),
@@ -126,9 +128,9 @@ impl Cache {
             dead_letters: Mutex::new(VecDeque::new()),
             tasks: Mutex::new(Vec::new()),
         });
-        let mut tasks = vec![tokio::spawn(writer::run(Arc::clone(&inner)))];
+        let mut tasks = vec![runtime.spawn(writer::run(Arc::clone(&inner)))];
         if inner.rules.message_max_age().is_some() {
-            tasks.push(tokio::spawn(prune_old_messages(Arc::downgrade(&inner))));
+            tasks.push(runtime.spawn(prune_old_messages(Arc::downgrade(&inner))));
         }
         *lock(&inner.tasks) = tasks;
         Ok(Self { inner })
@@ -231,6 +233,16 @@ impl Cache {
     /// with [`Error::Rejected`] if mutations were rejected meanwhile.
     pub async fn flush(&self) -> Result<()> {
         let rejected_before = Counters::get(&self.inner.counters.rejected);
+        self.settle_queued().await?;
+        let rejected = Counters::get(&self.inner.counters.rejected) - rejected_before;
+        if rejected > 0 {
+            return Err(Error::Rejected { count: rejected });
+        }
+        Ok(())
+    }
+
+    /// Waits until everything enqueued before the call is committed or rejected.
+    async fn settle_queued(&self) -> Result<()> {
         let target = {
             let mut pending = self.inner.lock_pending();
             pending.flush_requested = true;
@@ -242,10 +254,6 @@ impl Cache {
             .wait_for(|d| *d >= target)
             .await
             .map_err(|_| Error::Closed)?;
-        let rejected = Counters::get(&self.inner.counters.rejected) - rejected_before;
-        if rejected > 0 {
-            return Err(Error::Rejected { count: rejected });
-        }
         Ok(())
     }
 
@@ -318,7 +326,7 @@ impl Cache {
     /// queued object).
     pub async fn read(&self, query: &Query) -> Result<Answer> {
         if matches!(query, Query::Counts) {
-            self.flush().await?;
+            self.settle_queued().await?;
             return self.inner.store.read(query).await;
         }
         let (relevant, idempotent) = self.relevant(query);

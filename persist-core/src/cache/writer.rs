@@ -66,47 +66,51 @@ async fn next_batch(inner: &Inner) -> Option<(Arc<Vec<Mutation>>, usize)> {
 }
 
 /// Commits a batch: retries with backoff, then isolates what cannot be
-/// stored. Reads that must not see a batch twice wait on the gate meanwhile.
-/// `slots` is how many of the batch's mutations were enqueued (the rest are
-/// the cap trims the pipeline appended).
+/// stored. `slots` is how many of the batch's mutations were enqueued (the
+/// rest are the cap trims the pipeline appended).
+///
+/// The gate is held while the store may be applying any part of the batch
+/// and until the batch is settled, so a read holding it never finds the batch
+/// both in the store and in the queue. It is released while waiting to retry:
+/// a failed attempt applied nothing.
 async fn commit(inner: &Inner, batch: &Arc<Vec<Mutation>>, slots: usize) {
-    let gate = inner.gate.write().await;
     let mut backoff = inner.config.retry_initial;
     let mut attempts = 0;
     loop {
-        match inner.store.apply(batch).await {
+        let gate = inner.gate.write().await;
+        let error = match inner.store.apply(batch).await {
             Ok(()) => {
                 settle(inner, slots, Vec::new());
-                break;
+                return;
             }
-            Err(error) => {
-                attempts += 1;
-                note_failure(inner, &error, batch.len(), attempts);
-                if attempts < inner.config.retry_attempts {
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(inner.config.retry_max);
-                    continue;
-                }
-                // Persistent failure: find the mutations the store refuses.
-                let rejected = isolate(inner, batch).await;
-                if rejected.len() < batch.len() {
-                    let stored = slots.saturating_sub(rejected.len());
-                    settle(inner, stored, rejected);
-                    break;
-                }
-                // Nothing at all can be stored: an outage, not bad data. Keep
-                // everything and keep trying; the bounded queue pushes back.
-                tracing::error!(
-                    backend = inner.store.backend(),
-                    mutations = batch.len(),
-                    "store refuses every write; retrying the batch until it recovers"
-                );
-                attempts = 0;
-                tokio::time::sleep(inner.config.retry_max).await;
-            }
+            Err(error) => error,
+        };
+        attempts += 1;
+        note_failure(inner, &error, batch.len(), attempts);
+        if attempts < inner.config.retry_attempts {
+            drop(gate);
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(inner.config.retry_max);
+            continue;
         }
+        // Persistent failure: find the mutations the store refuses.
+        let rejected = isolate(inner, batch).await;
+        if rejected.len() < batch.len() {
+            settle(inner, slots.saturating_sub(rejected.len()), rejected);
+            return;
+        }
+        // Nothing at all can be stored: an outage, not bad data. Keep
+        // everything and keep trying; the bounded queue pushes back.
+        drop(gate);
+        tracing::error!(
+            backend = inner.store.backend(),
+            mutations = batch.len(),
+            "store refuses every write; retrying the batch until it recovers"
+        );
+        attempts = 0;
+        backoff = inner.config.retry_initial;
+        tokio::time::sleep(inner.config.retry_max).await;
     }
-    drop(gate);
 }
 
 fn note_failure(inner: &Inner, error: &Error, size: usize, attempt: u32) {
