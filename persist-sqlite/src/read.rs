@@ -1,0 +1,176 @@
+//! Answering queries from the read connections.
+
+use persist_core::{
+    Answer, Counts, Entity, EntityKey, Error, GuildId, MessagePage, Query, Record, Result,
+};
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+
+use crate::store::{SqliteStore, backend_error};
+use crate::table::{Table, sql_id};
+use crate::write::decode;
+
+/// Runs a query returning `data` rows, with up to three integer binds.
+async fn rows(
+    store: &SqliteStore,
+    what: &str,
+    sql: &'static str,
+    binds: &[i64],
+) -> Result<Vec<SqliteRow>> {
+    let mut query = sqlx::query(sql);
+    for bind in binds {
+        query = query.bind(*bind);
+    }
+    query
+        .fetch_all(store.readers())
+        .await
+        .map_err(backend_error(what.to_owned()))
+}
+
+fn all<T: Entity>(table: Table, rows: &[SqliteRow]) -> Result<Vec<T>> {
+    rows.iter()
+        .map(|row| {
+            let record = decode(table, "(list)", row)?;
+            T::from_record(record).ok_or_else(|| Error::Corrupt {
+                key: table.name().into(),
+                reason: "wrong kind".into(),
+            })
+        })
+        .collect()
+}
+
+async fn one(store: &SqliteStore, key: EntityKey) -> Result<Option<Record>> {
+    let table = Table::of(&key);
+    let (a, b) = Table::key_values(&key);
+    let mut query = sqlx::query(table.statements().get).bind(a);
+    if let Some(b) = b {
+        query = query.bind(b);
+    }
+    let row = query
+        .fetch_optional(store.readers())
+        .await
+        .map_err(backend_error(format!("reading {key}")))?;
+    row.map(|row| decode(table, &key.to_string(), &row))
+        .transpose()
+}
+
+fn typed<T: Entity>(record: Option<Record>) -> Option<T> {
+    record.and_then(T::from_record)
+}
+
+async fn guild_ids(store: &SqliteStore, sql: &'static str, bind: &[i64]) -> Result<Vec<GuildId>> {
+    let rows = rows(store, "reading guild ids", sql, bind).await?;
+    rows.iter()
+        .map(|r| {
+            r.try_get::<i64, _>(0)
+                .map(|id| GuildId::new(id as u64))
+                .map_err(backend_error("reading guild ids"))
+        })
+        .collect()
+}
+
+pub(crate) async fn answer(store: &SqliteStore, query: &Query) -> Result<Answer> {
+    use Table as T;
+    Ok(match *query {
+        Query::CurrentUser => Answer::CurrentUser(typed(one(store, EntityKey::CurrentUser).await?)),
+        Query::Guild(id) => Answer::Guild(typed(one(store, EntityKey::Guild(id)).await?)),
+        Query::GuildIds => Answer::GuildIds(guild_ids(store, "SELECT id FROM guilds ORDER BY id", &[]).await?),
+        Query::Channel(id) => Answer::Channel(typed(one(store, EntityKey::Channel(id)).await?)),
+        Query::GuildChannels(g) => Answer::Channels(all(
+            T::Channels,
+            &rows(store, "reading channels", "SELECT data FROM channels WHERE guild_id = ?1 AND is_thread = 0 ORDER BY id", &[sql_id(g.get())]).await?,
+        )?),
+        Query::GuildThreads(g) => Answer::Channels(all(
+            T::Channels,
+            &rows(store, "reading threads", "SELECT data FROM channels WHERE guild_id = ?1 AND is_thread = 1 ORDER BY id", &[sql_id(g.get())]).await?,
+        )?),
+        Query::Message(id) => Answer::Message(typed(one(store, EntityKey::Message(id)).await?)),
+        Query::ChannelMessages { channel_id, page, limit } => {
+            let channel = sql_id(channel_id.get());
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            let read = |sql: &'static str, anchor: i64, limit: i64| async move { rows(store, "reading messages", sql, &[channel, anchor, limit]).await };
+            const BEFORE: &str = "SELECT data FROM messages WHERE channel_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3";
+            const AT_OR_BEFORE: &str = "SELECT data FROM messages WHERE channel_id = ?1 AND id <= ?2 ORDER BY id DESC LIMIT ?3";
+            const AFTER: &str = "SELECT data FROM messages WHERE channel_id = ?1 AND id > ?2 ORDER BY id ASC LIMIT ?3";
+            let mut messages = match page {
+                MessagePage::Latest => all(T::Messages, &read(AT_OR_BEFORE, i64::MAX, limit).await?)?,
+                MessagePage::Before(id) => all(T::Messages, &read(BEFORE, sql_id(id.get()), limit).await?)?,
+                MessagePage::After(id) => {
+                    let mut page: Vec<_> = all(T::Messages, &read(AFTER, sql_id(id.get()), limit).await?)?;
+                    page.reverse();
+                    page
+                }
+                MessagePage::Around(id) => {
+                    let newer = limit / 2;
+                    let mut page: Vec<_> = all(T::Messages, &read(AFTER, sql_id(id.get()), newer).await?)?;
+                    page.reverse();
+                    page.extend(all::<persist_core::model::Message>(T::Messages, &read(AT_OR_BEFORE, sql_id(id.get()), limit - newer).await?)?);
+                    page
+                }
+            };
+            messages.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+            Answer::Messages(messages)
+        }
+        Query::User(id) => Answer::User(typed(one(store, EntityKey::User(id)).await?)),
+        Query::Member(g, u) => Answer::Member(typed(one(store, EntityKey::Member(g, u)).await?)),
+        Query::GuildMembers { guild_id, after, limit } => Answer::Members(all(
+            T::Members,
+            &rows(
+                store,
+                "reading members",
+                "SELECT data FROM members WHERE guild_id = ?1 AND user_id > ?2 ORDER BY user_id LIMIT ?3",
+                &[sql_id(guild_id.get()), after.map_or(-1, |u| sql_id(u.get())), i64::try_from(limit).unwrap_or(i64::MAX)],
+            )
+            .await?,
+        )?),
+        Query::UserGuilds(u) => Answer::GuildIds(
+            guild_ids(store, "SELECT guild_id FROM members WHERE user_id = ?1 ORDER BY guild_id", &[sql_id(u.get())]).await?,
+        ),
+        Query::Role(id) => Answer::Role(typed(one(store, EntityKey::Role(id)).await?)),
+        Query::GuildRoles(g) => Answer::Roles(all(T::Roles, &rows(store, "reading roles", "SELECT data FROM roles WHERE guild_id = ?1 ORDER BY id", &[sql_id(g.get())]).await?)?),
+        Query::Emoji(id) => Answer::Emoji(typed(one(store, EntityKey::Emoji(id)).await?)),
+        Query::GuildEmojis(g) => Answer::Emojis(all(T::Emojis, &rows(store, "reading emojis", "SELECT data FROM emojis WHERE guild_id = ?1 ORDER BY id", &[sql_id(g.get())]).await?)?),
+        Query::Sticker(id) => Answer::Sticker(typed(one(store, EntityKey::Sticker(id)).await?)),
+        Query::GuildStickers(g) => Answer::Stickers(all(T::Stickers, &rows(store, "reading stickers", "SELECT data FROM stickers WHERE guild_id = ?1 ORDER BY id", &[sql_id(g.get())]).await?)?),
+        Query::VoiceState(g, u) => Answer::VoiceState(typed(one(store, EntityKey::VoiceState(g, u)).await?)),
+        Query::GuildVoiceStates(g) => Answer::VoiceStates(all(T::VoiceStates, &rows(store, "reading voice states", "SELECT data FROM voice_states WHERE guild_id = ?1 ORDER BY user_id", &[sql_id(g.get())]).await?)?),
+        Query::Presence(g, u) => Answer::Presence(typed(one(store, EntityKey::Presence(g, u)).await?)),
+        Query::GuildPresences(g) => Answer::Presences(all(T::Presences, &rows(store, "reading presences", "SELECT data FROM presences WHERE guild_id = ?1 ORDER BY user_id", &[sql_id(g.get())]).await?)?),
+        Query::StageInstance(id) => Answer::StageInstance(typed(one(store, EntityKey::StageInstance(id)).await?)),
+        Query::GuildStageInstances(g) => Answer::StageInstances(all(T::StageInstances, &rows(store, "reading stage instances", "SELECT data FROM stage_instances WHERE guild_id = ?1 ORDER BY id", &[sql_id(g.get())]).await?)?),
+        Query::ScheduledEvent(id) => Answer::ScheduledEvent(typed(one(store, EntityKey::ScheduledEvent(id)).await?)),
+        Query::GuildScheduledEvents(g) => Answer::ScheduledEvents(all(T::ScheduledEvents, &rows(store, "reading scheduled events", "SELECT data FROM scheduled_events WHERE guild_id = ?1 ORDER BY id", &[sql_id(g.get())]).await?)?),
+        Query::ThreadMember(t, u) => Answer::ThreadMember(typed(one(store, EntityKey::ThreadMember(t, u)).await?)),
+        Query::ThreadMembers(t) => Answer::ThreadMembers(all(T::ThreadMembers, &rows(store, "reading thread members", "SELECT data FROM thread_members WHERE thread_id = ?1 ORDER BY user_id", &[sql_id(t.get())]).await?)?),
+        Query::Counts => {
+            const COUNTS: &str = "SELECT \
+                (SELECT count(*) FROM guilds), \
+                (SELECT count(*) FROM channels WHERE is_thread = 0), \
+                (SELECT count(*) FROM channels WHERE is_thread = 1), \
+                (SELECT count(*) FROM messages), (SELECT count(*) FROM users), \
+                (SELECT count(*) FROM members), (SELECT count(*) FROM roles), \
+                (SELECT count(*) FROM emojis), (SELECT count(*) FROM stickers), \
+                (SELECT count(*) FROM voice_states), (SELECT count(*) FROM presences), \
+                (SELECT count(*) FROM stage_instances), (SELECT count(*) FROM scheduled_events), \
+                (SELECT count(*) FROM thread_members)";
+            let row = sqlx::query(COUNTS).fetch_one(store.readers()).await.map_err(backend_error("counting"))?;
+            let n = |i: usize| row.try_get::<i64, _>(i).map(|v| v as u64).map_err(backend_error("counting"));
+            Answer::Counts(Counts {
+                guilds: n(0)?,
+                channels: n(1)?,
+                threads: n(2)?,
+                messages: n(3)?,
+                users: n(4)?,
+                members: n(5)?,
+                roles: n(6)?,
+                emojis: n(7)?,
+                stickers: n(8)?,
+                voice_states: n(9)?,
+                presences: n(10)?,
+                stage_instances: n(11)?,
+                scheduled_events: n(12)?,
+                thread_members: n(13)?,
+            })
+        }
+    })
+}
