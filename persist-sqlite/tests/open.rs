@@ -1,0 +1,227 @@
+//! Opening: schema upgrades, and clear errors (never a panic) for bad paths,
+//! foreign files, locks and newer schemas.
+
+use std::time::Duration;
+
+use persist_core::testkit::fixtures as fx;
+use persist_core::{Error, MessageId, Migrations, Mutation, ReadApi, Store};
+use persist_sqlite::{SqliteConfig, SqliteStore};
+use sqlx::{ConnectOptions as _, Connection as _, SqliteConnection};
+
+async fn raw(path: &std::path::Path) -> SqliteConnection {
+    sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(path)
+        .connect()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_version_1_database_is_upgraded_with_its_data_intact() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.db");
+    let message = fx::message(MessageId::new(175928847299117063), 10, 1);
+    let member = fx::member(1, 20, &[30]);
+    {
+        let store = SqliteStore::open_at(SqliteConfig::new(&path), &Migrations::new(), Some(1))
+            .await
+            .unwrap();
+        assert_eq!(store.schema_version().await.unwrap(), 1);
+        store.close().await.unwrap();
+        // Rows as version 1 wrote them (no author column yet).
+        let mut conn = raw(&path).await;
+        sqlx::query("INSERT INTO messages (id, channel_id, guild_id, data) VALUES (?1, 10, 1, ?2)")
+            .bind(message.id.get() as i64)
+            .bind(serde_json::to_string(&message).unwrap())
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        sqlx::query("INSERT INTO members (guild_id, user_id, nick, data) VALUES (1, 20, ?1, ?2)")
+            .bind(&member.nick)
+            .bind(serde_json::to_string(&member).unwrap())
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn.close().await.unwrap();
+    }
+    let store = SqliteStore::open(SqliteConfig::new(&path), &Migrations::new())
+        .await
+        .unwrap();
+    assert_eq!(
+        store.schema_version().await.unwrap(),
+        persist_sqlite::code_schema_version()
+    );
+    assert!(persist_sqlite::code_schema_version() >= 2);
+    assert_eq!(
+        store.message(message.id).await.unwrap(),
+        Some(message.clone())
+    );
+    assert_eq!(
+        store.member(member.guild_id, member.user_id).await.unwrap(),
+        Some(member)
+    );
+    store.close().await.unwrap();
+    let mut conn = raw(&path).await;
+    let author: i64 = sqlx::query_scalar("SELECT author_id FROM messages WHERE id = ?1")
+        .bind(message.id.get() as i64)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        author as u64,
+        message.author.id.get(),
+        "version 2 backfilled the author column"
+    );
+}
+
+#[tokio::test]
+async fn a_newer_schema_is_refused_and_the_file_left_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("newer.db");
+    SqliteStore::open(SqliteConfig::new(&path), &Migrations::new())
+        .await
+        .unwrap()
+        .close()
+        .await
+        .unwrap();
+    let mut conn = raw(&path).await;
+    sqlx::query(
+        "INSERT INTO refinery_schema_history VALUES (99, 'future', '2030-01-01T00:00:00Z', '1')",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let err = SqliteStore::open(SqliteConfig::new(&path), &Migrations::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::SchemaTooNew { found: 99, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("left untouched"));
+    assert_eq!(std::fs::read(&path).unwrap(), before);
+}
+
+#[tokio::test]
+async fn a_path_that_cannot_be_created_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no/such/dir/cache.db");
+    let err = SqliteStore::open(SqliteConfig::new(&missing), &Migrations::new())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("does not exist"), "{err}");
+    // A directory where the file should be.
+    let err = SqliteStore::open(SqliteConfig::new(dir.path()), &Migrations::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Backend {
+                backend: "sqlite",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_a_database_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.db");
+    let text = b"these are my notes, not a database\n".repeat(200);
+    std::fs::write(&path, &text).unwrap();
+    let err = SqliteStore::open(SqliteConfig::new(&path), &Migrations::new())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("not a database"), "{err}");
+    assert_eq!(std::fs::read(&path).unwrap(), text);
+}
+
+#[tokio::test]
+async fn a_database_locked_elsewhere_gives_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("locked.db");
+    let config = SqliteConfig {
+        busy_timeout: Duration::from_millis(200),
+        ..SqliteConfig::new(&path)
+    };
+    let store = SqliteStore::open(config.clone(), &Migrations::new())
+        .await
+        .unwrap();
+    let mut other = raw(&path).await;
+    sqlx::query("BEGIN EXCLUSIVE")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let err = store
+        .apply(&[Mutation::upsert(fx::user(1))])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("locked"), "{err}");
+    // Opening is allowed (WAL readers do not conflict); its writes wait, then fail clearly.
+    let second = SqliteStore::open(config.clone(), &Migrations::new())
+        .await
+        .unwrap();
+    let err = second
+        .apply(&[Mutation::upsert(fx::user(2))])
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("locked"), "{err}");
+    sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
+    // Once the lock is gone the same store works again.
+    store.apply(&[Mutation::upsert(fx::user(1))]).await.unwrap();
+    assert!(
+        store
+            .user(persist_core::UserId::new(1))
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[tokio::test]
+async fn zero_readers_is_a_configuration_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = SqliteConfig {
+        readers: 0,
+        ..SqliteConfig::new(dir.path().join("x.db"))
+    };
+    let err = SqliteStore::open(config, &Migrations::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Config(_)), "{err}");
+}
+
+#[tokio::test]
+async fn a_corrupt_row_is_reported_with_its_key_and_the_store_keeps_working() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("corrupt.db");
+    let store = SqliteStore::open(SqliteConfig::new(&path), &Migrations::new())
+        .await
+        .unwrap();
+    store
+        .apply(&[Mutation::upsert(fx::user(1)), Mutation::upsert(fx::user(2))])
+        .await
+        .unwrap();
+    let mut conn = raw(&path).await;
+    sqlx::query("UPDATE users SET data = '{\"id\": \"1\", \"username\": 5}' WHERE id = 1")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let err = store.user(persist_core::UserId::new(1)).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::Corrupt { key, .. } if key.contains("user/1")),
+        "{err}"
+    );
+    assert!(
+        store
+            .user(persist_core::UserId::new(2))
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
