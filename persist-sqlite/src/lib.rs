@@ -23,4 +23,4 @@ mod write;
 
 pub use config::{Durability, SqliteConfig};
 pub use migrate::code_schema_version;
-pub use store::SqliteStore;
+pub use store::{SqliteStore, CACHE_SIZE_PRAGMA};

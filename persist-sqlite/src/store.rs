@@ -15,6 +15,9 @@ use tokio::sync::Mutex;
 use crate::config::{Durability, SqliteConfig};
 use crate::migrate;
 
+/// The page cache per connection: 64 MiB (a negative size is in KiB).
+pub const CACHE_SIZE_PRAGMA: &str = "-65536";
+
 pub(crate) fn backend_error(context: impl Into<String>) -> impl FnOnce(sqlx::Error) -> Error {
     let context = context.into();
     move |e| Error::backend("sqlite", context, e)
@@ -91,6 +94,9 @@ impl SqliteStore {
             .foreign_keys(false)
             .statement_cache_capacity(256)
             .pragma("temp_store", "memory")
+            // A cache's tables and indexes grow large; SQLite's default page
+            // cache (2 MiB) turns index inserts into page faults.
+            .pragma("cache_size", CACHE_SIZE_PRAGMA)
             .log_statements(tracing::log::LevelFilter::Trace);
         let mut writer = options
             .clone()

@@ -13,30 +13,43 @@ pub struct Attachment {
     /// The attachment's id.
     pub id: AttachmentId,
     /// File name.
+    #[serde(skip_serializing_if = "super::is_default")]
     pub filename: String,
     /// Title.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// Alt text.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// MIME type.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
     /// Size in bytes.
+    #[serde(skip_serializing_if = "super::is_default")]
     pub size: u64,
     /// Source URL.
+    #[serde(skip_serializing_if = "super::is_default")]
     pub url: String,
     /// Proxied URL.
+    #[serde(skip_serializing_if = "super::is_default")]
     pub proxy_url: String,
     /// Image height.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub height: Option<u32>,
     /// Image width.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub width: Option<u32>,
     /// Ephemeral.
+    #[serde(skip_serializing_if = "super::is_default")]
     pub ephemeral: bool,
     /// Voice message length.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub duration_secs: Option<f64>,
     /// Voice message waveform.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub waveform: Option<String>,
     /// Attachment flags.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub flags: Option<u64>,
     /// Everything else Discord sent.
     #[serde(flatten)]
@@ -48,10 +61,13 @@ pub struct Attachment {
 #[serde(default)]
 pub struct EmbedField {
     /// Name.
+    #[serde(skip_serializing_if = "super::is_default")]
     pub name: String,
     /// Value.
+    #[serde(skip_serializing_if = "super::is_default")]
     pub value: String,
     /// Shown inline.
+    #[serde(skip_serializing_if = "super::is_default")]
     pub inline: bool,
 }
 
@@ -60,19 +76,26 @@ pub struct EmbedField {
 #[serde(default)]
 pub struct Embed {
     /// Title.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     /// "rich", "image", "video", "link", ...
     #[serde(rename = "type")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// Description.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Title link.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Timestamp shown in the footer.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<Timestamp>,
     /// Side colour.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub color: Option<u32>,
     /// Fields.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<EmbedField>,
     /// Everything else Discord sent (footer, image, thumbnail, video, provider, author).
     #[serde(flatten)]
@@ -84,10 +107,13 @@ pub struct Embed {
 #[serde(default)]
 pub struct ReactionEmoji {
     /// Custom emoji id.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<EmojiId>,
     /// Name (the character itself for unicode emoji).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// Animated.
+    #[serde(skip_serializing_if = "super::is_default")]
     pub animated: bool,
 }
 
@@ -125,8 +151,10 @@ impl ReactionEmoji {
 #[serde(default)]
 pub struct ReactionCountDetails {
     /// Super reactions.
+    #[serde(skip_serializing_if = "super::is_default")]
     pub burst: u64,
     /// Normal reactions.
+    #[serde(skip_serializing_if = "super::is_default")]
     pub normal: u64,
 }
 
@@ -135,16 +163,22 @@ pub struct ReactionCountDetails {
 #[serde(default)]
 pub struct Reaction {
     /// Total count.
+    #[serde(skip_serializing_if = "super::is_default")]
     pub count: u64,
     /// Counts by kind.
+    #[serde(skip_serializing_if = "super::is_default")]
     pub count_details: ReactionCountDetails,
     /// Whether the bot reacted.
+    #[serde(skip_serializing_if = "super::is_default")]
     pub me: bool,
     /// Whether the bot super-reacted.
+    #[serde(skip_serializing_if = "super::is_default")]
     pub me_burst: bool,
     /// The emoji.
+    #[serde(skip_serializing_if = "super::is_default")]
     pub emoji: ReactionEmoji,
     /// Super-reaction colours.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub burst_colors: Vec<String>,
     /// Everything else Discord sent.
     #[serde(flatten)]
@@ -157,14 +191,19 @@ pub struct Reaction {
 pub struct MessageReference {
     /// 0 default (reply), 1 forward.
     #[serde(rename = "type")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub kind: Option<u8>,
     /// The message.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub message_id: Option<MessageId>,
     /// Its channel.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub channel_id: Option<ChannelId>,
     /// Its guild.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub guild_id: Option<GuildId>,
     /// Whether a missing target is an error.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fail_if_not_exists: Option<bool>,
 }
 
@@ -175,8 +214,10 @@ pub struct StickerItem {
     /// The sticker.
     pub id: StickerId,
     /// Name.
+    #[serde(skip_serializing_if = "super::is_default")]
     pub name: String,
     /// Format.
+    #[serde(skip_serializing_if = "super::is_default")]
     pub format_type: u8,
 }
 
@@ -193,47 +234,67 @@ pub struct Message {
     /// Its channel (or thread).
     pub channel_id: ChannelId,
     /// Its guild; `None` in DMs.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub guild_id: Option<GuildId>,
     /// The author.
     pub author: User,
     /// Text content (empty in content-off mode, or without the content intent).
+    #[serde(skip_serializing_if = "super::is_default")]
     pub content: String,
     /// When it was sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<Timestamp>,
     /// When it was last edited.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub edited_timestamp: Option<Timestamp>,
     /// Text-to-speech.
+    #[serde(skip_serializing_if = "super::is_default")]
     pub tts: bool,
     /// Mentions @everyone.
+    #[serde(skip_serializing_if = "super::is_default")]
     pub mention_everyone: bool,
     /// Mentioned users.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub mentions: Vec<User>,
     /// Mentioned roles.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub mention_roles: Vec<RoleId>,
     /// Attached files.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<Attachment>,
     /// Embeds.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub embeds: Vec<Embed>,
     /// Reactions with counts.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub reactions: Vec<Reaction>,
     /// Pinned.
+    #[serde(skip_serializing_if = "super::is_default")]
     pub pinned: bool,
     /// Sent by a webhook.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub webhook_id: Option<WebhookId>,
     /// Message type.
     #[serde(rename = "type")]
+    #[serde(skip_serializing_if = "super::is_default")]
     pub kind: u8,
     /// Application of an interaction or rich presence message.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub application_id: Option<ApplicationId>,
     /// What a reply, crosspost or forward points at.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub message_reference: Option<MessageReference>,
     /// The message replied to, as Discord sent it.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub referenced_message: Option<Box<Message>>,
     /// Message flags.
+    #[serde(skip_serializing_if = "super::is_default")]
     pub flags: u64,
     /// Stickers sent.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sticker_items: Vec<StickerItem>,
     /// Buttons, menus and other components, kept as sent.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub components: Vec<serde_json::Value>,
     /// Everything else Discord sent (member, nonce, interaction metadata, polls, snapshots, ...).
     #[serde(flatten)]

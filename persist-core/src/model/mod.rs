@@ -41,3 +41,10 @@ pub use voice_state::VoiceState;
 
 /// Fields of an object that its model does not name, kept as Discord sent them.
 pub type Extra = serde_json::Map<String, serde_json::Value>;
+
+/// Whether a field holds its default value; such fields are not written
+/// (every model reads a missing field as its default, so this loses nothing
+/// and keeps stored objects small).
+pub(crate) fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}

@@ -14,12 +14,16 @@ pub struct StageInstance {
     /// The stage channel.
     pub channel_id: ChannelId,
     /// Topic.
+    #[serde(skip_serializing_if = "super::is_default")]
     pub topic: String,
     /// Privacy level.
+    #[serde(skip_serializing_if = "super::is_default")]
     pub privacy_level: u8,
     /// Discovery disabled (deprecated).
+    #[serde(skip_serializing_if = "super::is_default")]
     pub discoverable_disabled: bool,
     /// The scheduled event it belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub guild_scheduled_event_id: Option<ScheduledEventId>,
     /// Everything else Discord sent.
     #[serde(flatten)]

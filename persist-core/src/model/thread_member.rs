@@ -13,8 +13,10 @@ pub struct ThreadMember {
     /// The member.
     pub user_id: UserId,
     /// When they joined.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub join_timestamp: Option<Timestamp>,
     /// Notification flags.
+    #[serde(skip_serializing_if = "super::is_default")]
     pub flags: u64,
     /// Everything else Discord sent (a guild member object, a presence, ...).
     #[serde(flatten)]

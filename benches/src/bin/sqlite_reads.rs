@@ -1,0 +1,114 @@
+//! Read latency of the SQLite store with 1,000,000 messages stored, against
+//! plain sqlx running the same SELECT in the same run.
+//!
+//! `cargo run --release -p persist-benches --bin sqlite_reads [-- MESSAGES]`
+//!
+//! Fills a fresh database with MESSAGES messages (default 1,000,000) in 1,000
+//! channels through `SqliteStore::apply` (batches of 10,000), then times
+//! 20,000 point reads (`message(id)`) and 20,000 page reads (the last 50
+//! messages of a channel) at random, through the store (which decodes each
+//! row into a `Message`) and through plain sqlx (which only fetches the
+//! `data` text). Prints p50 and p99 of each and the ratios.
+
+use std::time::{Duration, Instant};
+
+use persist_benches::{messages, percentile};
+use persist_core::{ChannelId, MessagePage, Migrations, Mutation, ReadApi, Store};
+use persist_sqlite::{SqliteConfig, SqliteStore};
+use sqlx::Row;
+
+const CHANNELS: u64 = 1_000;
+const READS: usize = 20_000;
+
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, below: u64) -> u64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (self.0 >> 33) % below
+    }
+}
+
+fn report(what: &str, ours: &mut [Duration], raw: &mut [Duration]) {
+    ours.sort();
+    raw.sort();
+    let (o50, o99) = (percentile(ours, 50.0), percentile(ours, 99.0));
+    let (r50, r99) = (percentile(raw, 50.0), percentile(raw, 99.0));
+    println!(
+        "{what:<32} store p50 {:>7.1} µs p99 {:>7.1} µs | plain sqlx p50 {:>7.1} µs p99 {:>7.1} µs | ratio p50 {:.2} p99 {:.2}",
+        o50.as_secs_f64() * 1e6,
+        o99.as_secs_f64() * 1e6,
+        r50.as_secs_f64() * 1e6,
+        r99.as_secs_f64() * 1e6,
+        o50.as_secs_f64() / r50.as_secs_f64(),
+        o99.as_secs_f64() / r99.as_secs_f64(),
+    );
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let total: u64 = std::env::args().nth(1).map(|a| a.parse()).transpose()?.unwrap_or(1_000_000);
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("reads.db");
+    let store = SqliteStore::open(SqliteConfig::new(&path), &Migrations::new()).await?;
+    let started = Instant::now();
+    let mut ids = Vec::with_capacity(total as usize);
+    let mut offset = 0;
+    while offset < total {
+        let n = 10_000.min(total - offset) as usize;
+        let batch = messages(n, offset, CHANNELS);
+        ids.extend(batch.iter().map(|m| m.id));
+        store.apply(&batch.into_iter().map(Mutation::upsert).collect::<Vec<_>>()).await?;
+        offset += n as u64;
+    }
+    let fill = started.elapsed();
+    println!("filled {total} messages in {:.1?} ({:.0} messages/s through SqliteStore::apply)", fill, total as f64 / fill.as_secs_f64());
+
+    let raw = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(4)
+        .connect_with(sqlx::sqlite::SqliteConnectOptions::new().filename(&path).read_only(true))
+        .await?;
+    let mut rng = Lcg(7);
+    // Warm both paths (statement caches, page cache).
+    for _ in 0..1_000 {
+        let id = ids[rng.next(ids.len() as u64) as usize];
+        store.message(id).await?;
+        sqlx::query("SELECT data FROM messages WHERE id = ?1").bind(id.get() as i64).fetch_optional(&raw).await?;
+    }
+
+    let (mut ours, mut plain) = (Vec::with_capacity(READS), Vec::with_capacity(READS));
+    for _ in 0..READS {
+        let id = ids[rng.next(ids.len() as u64) as usize];
+        let t = Instant::now();
+        let found = store.message(id).await?;
+        ours.push(t.elapsed());
+        assert!(found.is_some());
+        let t = Instant::now();
+        let row = sqlx::query("SELECT data FROM messages WHERE id = ?1").bind(id.get() as i64).fetch_optional(&raw).await?;
+        plain.push(t.elapsed());
+        assert!(row.is_some());
+    }
+    report("point read: message(id)", &mut ours, &mut plain);
+
+    let (mut ours, mut plain) = (Vec::with_capacity(READS), Vec::with_capacity(READS));
+    for _ in 0..READS {
+        let channel = ChannelId::new(1 + rng.next(CHANNELS));
+        let t = Instant::now();
+        let page = store.channel_messages(channel, MessagePage::Latest, 50).await?;
+        ours.push(t.elapsed());
+        assert_eq!(page.len(), 50);
+        let t = Instant::now();
+        let rows = sqlx::query("SELECT data FROM messages WHERE channel_id = ?1 ORDER BY id DESC LIMIT 50")
+            .bind(channel.get() as i64)
+            .fetch_all(&raw)
+            .await?;
+        plain.push(t.elapsed());
+        assert_eq!(rows.len(), 50);
+        let _ = rows[0].try_get::<&str, _>(0)?;
+    }
+    report("page read: last 50 of a channel", &mut ours, &mut plain);
+    let size = std::fs::metadata(&path)?.len() + std::fs::metadata(path.with_extension("db-wal")).map_or(0, |m| m.len());
+    println!("database size: {:.0} MiB ({:.0} bytes per message)", size as f64 / 1048576.0, size as f64 / total as f64);
+    store.close().await?;
+    Ok(())
+}
