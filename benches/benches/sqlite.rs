@@ -66,12 +66,12 @@ fn rows(offset: u64) -> Vec<(i64, i64, i64, i64, String)> {
         .collect()
 }
 
-const INSERT: &str = "INSERT INTO messages (id, channel_id, guild_id, author_id, data) VALUES (?1, ?2, ?3, ?4, ?5)";
+const INSERT: &str =
+    "INSERT INTO messages (id, channel_id, guild_id, author_id, data) VALUES (?1, ?2, ?3, ?4, ?5)";
 const SCHEMA: &str = "CREATE TABLE messages (id INTEGER PRIMARY KEY, channel_id INTEGER NOT NULL, \
     guild_id INTEGER, author_id INTEGER, data TEXT NOT NULL); \
     CREATE INDEX messages_by_channel ON messages (channel_id, id); \
-    CREATE INDEX messages_by_guild ON messages (guild_id) WHERE guild_id IS NOT NULL; \
-    CREATE INDEX messages_by_author ON messages (author_id, id) WHERE author_id IS NOT NULL;";
+    CREATE INDEX messages_by_guild ON messages (guild_id) WHERE guild_id IS NOT NULL;";
 
 fn main() {
     let rt = Runtime::new().unwrap();
@@ -82,14 +82,20 @@ fn main() {
     group.sample_size(30);
 
     let store = rt
-        .block_on(SqliteStore::open(SqliteConfig::new(dir.path().join("store.db")), &Migrations::new()))
+        .block_on(SqliteStore::open(
+            SqliteConfig::new(dir.path().join("store.db")),
+            &Migrations::new(),
+        ))
         .unwrap();
     let mut offset = 0;
     group.bench_function("persist_store", |b| {
         b.iter_custom(|iters| {
             let mut elapsed = Duration::ZERO;
             for _ in 0..iters {
-                let batch: Vec<Mutation> = messages(BATCH, offset, CHANNELS).into_iter().map(Mutation::upsert).collect();
+                let batch: Vec<Mutation> = messages(BATCH, offset, CHANNELS)
+                    .into_iter()
+                    .map(Mutation::upsert)
+                    .collect();
                 offset += BATCH as u64;
                 let started = Instant::now();
                 rt.block_on(store.apply(&batch)).unwrap();
@@ -111,7 +117,8 @@ fn main() {
                 .connect(),
         )
         .unwrap();
-    rt.block_on(sqlx::raw_sql(SCHEMA).execute(&mut conn)).unwrap();
+    rt.block_on(sqlx::raw_sql(SCHEMA).execute(&mut conn))
+        .unwrap();
     let mut offset = 0;
     group.bench_function("sqlx_prepared_floor", |b| {
         b.iter_custom(|iters| {
@@ -145,7 +152,8 @@ fn main() {
     let mut raw = rusqlite::Connection::open(dir.path().join("rusqlite.db")).unwrap();
     raw.pragma_update(None, "journal_mode", "WAL").unwrap();
     raw.pragma_update(None, "synchronous", "NORMAL").unwrap();
-    raw.pragma_update(None, "cache_size", persist_sqlite::CACHE_SIZE_PRAGMA).unwrap();
+    raw.pragma_update(None, "cache_size", persist_sqlite::CACHE_SIZE_PRAGMA)
+        .unwrap();
     raw.execute_batch(SCHEMA).unwrap();
     let mut offset = 0;
     group.bench_function("rusqlite_in_thread_floor", |b| {
@@ -159,7 +167,9 @@ fn main() {
                 {
                     let mut insert = tx.prepare_cached(INSERT).unwrap();
                     for (id, channel, guild, author, data) in &batch {
-                        insert.execute(rusqlite::params![id, channel, guild, author, data]).unwrap();
+                        insert
+                            .execute(rusqlite::params![id, channel, guild, author, data])
+                            .unwrap();
                     }
                 }
                 tx.commit().unwrap();
@@ -173,11 +183,16 @@ fn main() {
     group.finish();
     criterion.final_summary();
 
-    println!("\nrows/s over every timed batch of 1,000 (ratio = ours / floor; above 1 is faster than the floor):");
+    println!(
+        "\nrows/s over every timed batch of 1,000 (ratio = ours / floor; above 1 is faster than the floor):"
+    );
     let ours = rows_per_second("persist_store");
     for floor in ["sqlx_prepared_floor", "rusqlite_in_thread_floor"] {
         if let (Some(ours), Some(base)) = (ours, rows_per_second(floor)) {
-            println!("  persist_store {ours:.0}/s vs {floor} {base:.0}/s = {:.2} of the floor", ours / base);
+            println!(
+                "  persist_store {ours:.0}/s vs {floor} {base:.0}/s = {:.2} of the floor",
+                ours / base
+            );
         }
     }
 }

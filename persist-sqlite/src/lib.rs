@@ -7,10 +7,38 @@
 //! to be read with `sqlite3`: one table per kind, typed key columns, and the
 //! whole object as JSON in `data`.
 //!
+//! ## Durability
+//!
+//! Each batch is one `BEGIN IMMEDIATE ... COMMIT` transaction in WAL mode.
+//! With the default [`Durability::ProcessCrash`] (`synchronous = NORMAL`) a
+//! batch whose `apply` returned, and so everything a `Cache::flush()`
+//! reported durable, survives a process crash; a power loss may roll back
+//! the last batches but never corrupts the file. [`Durability::PowerLoss`]
+//! (`synchronous = FULL`) also survives a power loss. Other pragmas:
+//! `busy_timeout` (default 5 s, then "database is locked"), a 64 MiB page
+//! cache per connection, `temp_store = memory`.
+//!
+//! ## The schema
+//!
+//! One table per kind: `guilds`, `channels` (threads too, `is_thread = 1`),
+//! `messages`, `users`, `members`, `roles`, `emojis`, `stickers`,
+//! `voice_states`, `presences`, `stage_instances`, `scheduled_events`,
+//! `thread_members`, `current_user`, plus `persist_hooks` (application
+//! migration hooks) and `refinery_schema_history` (schema versions). Ids are
+//! INTEGER columns; `data` holds the object as JSON with Discord's field
+//! names (ids as strings; fields at their default are left out). Every read
+//! of the read API is backed by an index.
+//!
+//! `cargo run -p persist-sqlite --example inspect` writes a small
+//! `sqlite-example.db`; then:
+//!
 //! ```sh
-//! sqlite3 cache.db "SELECT user_id, nick FROM members WHERE guild_id = 81384788765712384 LIMIT 10"
-//! sqlite3 cache.db "SELECT id, data ->> '$.content' FROM messages WHERE channel_id = 381880193700069377 ORDER BY id DESC LIMIT 20"
-//! sqlite3 cache.db "SELECT r.name FROM members m, json_each(m.data, '$.roles') j JOIN roles r ON r.id = j.value WHERE m.guild_id = 1 AND m.user_id = 2"
+//! # Members of a guild
+//! sqlite3 sqlite-example.db "SELECT user_id, nick FROM members WHERE guild_id = 1"
+//! # The last messages of a channel
+//! sqlite3 sqlite-example.db "SELECT id, data ->> '$.content' FROM messages WHERE channel_id = 10 ORDER BY id DESC LIMIT 5"
+//! # The roles of a member
+//! sqlite3 sqlite-example.db "SELECT r.name FROM members m, json_each(m.data, '$.roles') j JOIN roles r ON r.id = j.value WHERE m.guild_id = 1 AND m.user_id = 20"
 //! ```
 #![warn(missing_docs)]
 
@@ -23,4 +51,4 @@ mod write;
 
 pub use config::{Durability, SqliteConfig};
 pub use migrate::code_schema_version;
-pub use store::{SqliteStore, CACHE_SIZE_PRAGMA};
+pub use store::{CACHE_SIZE_PRAGMA, SqliteStore};

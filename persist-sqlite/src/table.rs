@@ -225,7 +225,12 @@ impl Table {
                 id(out, v.user_id.get());
             }
         }
-        write_object(record, out)?;
+        // The object goes in as a JSON string: SQLite unescapes it (`->>`)
+        // faster than it re-serializes an embedded object (`->`).
+        let mut object = Vec::with_capacity(256);
+        write_object(record, &mut object)?;
+        // serde_json writes UTF-8 only, so this borrows and never replaces.
+        serde_json::to_writer(&mut *out, &String::from_utf8_lossy(&object))?;
         out.push(b']');
         Ok(())
     }
@@ -296,7 +301,7 @@ fn build(table: Table) -> Statements {
         .map(|c| format!("{c} = excluded.{c}"))
         .collect();
     let upsert = format!(
-        "INSERT INTO {name} ({cols}, data) SELECT {picks}, value -> {data} FROM json_each(?1) WHERE true \
+        "INSERT INTO {name} ({cols}, data) SELECT {picks}, value ->> {data} FROM json_each(?1) WHERE true \
          ON CONFLICT ({key}) DO UPDATE SET {updates}",
         cols = columns.join(", "),
         picks = picks.join(", "),

@@ -6,6 +6,7 @@
 //! replacements, trims and prunes first write what is staged, then run as
 //! one set-based statement each.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use persist_core::{EntityKey, Error, Mutation, Record, Result};
@@ -14,26 +15,32 @@ use sqlx::{Row, SqliteConnection, sqlite::SqliteRow};
 use crate::store::backend_error;
 use crate::table::{Table, read_object, sql_id};
 
-/// The pending state of objects touched since the last flush: `None` = deleted.
+/// The pending state of objects touched since the last flush: `None` =
+/// deleted. Records of the batch are borrowed, not copied.
 #[derive(Default)]
-struct Staged {
-    objects: HashMap<EntityKey, Option<Record>>,
+struct Staged<'a> {
+    objects: HashMap<EntityKey, Option<Cow<'a, Record>>>,
 }
 
-impl Staged {
+impl<'a> Staged<'a> {
     async fn current(
         &mut self,
         conn: &mut SqliteConnection,
         key: EntityKey,
     ) -> Result<Option<Record>> {
         if let Some(state) = self.objects.get(&key) {
-            return Ok(state.clone());
+            return Ok(state.as_ref().map(|r| r.clone().into_owned()));
         }
         load(conn, key).await
     }
 
     fn put(&mut self, record: Record) {
-        self.objects.insert(record.key(), Some(record));
+        self.objects.insert(record.key(), Some(Cow::Owned(record)));
+    }
+
+    fn put_borrowed(&mut self, record: &'a Record) {
+        self.objects
+            .insert(record.key(), Some(Cow::Borrowed(record)));
     }
 
     fn delete(&mut self, key: EntityKey) {
@@ -254,10 +261,10 @@ pub(crate) async fn apply(conn: &mut SqliteConnection, batch: &[Mutation]) -> Re
             caps.clear();
         }
         match mutation {
-            Mutation::Upsert(record) => staged.put((**record).clone()),
+            Mutation::Upsert(record) => staged.put_borrowed(record),
             Mutation::UpsertMany(records) => {
                 for record in records {
-                    staged.put(record.clone());
+                    staged.put_borrowed(record);
                 }
             }
             Mutation::Patch(patch) => {

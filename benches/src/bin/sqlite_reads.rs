@@ -24,7 +24,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self, below: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 33) % below
     }
 }
@@ -47,7 +50,11 @@ fn report(what: &str, ours: &mut [Duration], raw: &mut [Duration]) {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let total: u64 = std::env::args().nth(1).map(|a| a.parse()).transpose()?.unwrap_or(1_000_000);
+    let total: u64 = std::env::args()
+        .nth(1)
+        .map(|a| a.parse())
+        .transpose()?
+        .unwrap_or(1_000_000);
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("reads.db");
     let store = SqliteStore::open(SqliteConfig::new(&path), &Migrations::new()).await?;
@@ -58,22 +65,35 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let n = 10_000.min(total - offset) as usize;
         let batch = messages(n, offset, CHANNELS);
         ids.extend(batch.iter().map(|m| m.id));
-        store.apply(&batch.into_iter().map(Mutation::upsert).collect::<Vec<_>>()).await?;
+        store
+            .apply(&batch.into_iter().map(Mutation::upsert).collect::<Vec<_>>())
+            .await?;
         offset += n as u64;
     }
     let fill = started.elapsed();
-    println!("filled {total} messages in {:.1?} ({:.0} messages/s through SqliteStore::apply)", fill, total as f64 / fill.as_secs_f64());
+    println!(
+        "filled {total} messages in {:.1?} ({:.0} messages/s through SqliteStore::apply)",
+        fill,
+        total as f64 / fill.as_secs_f64()
+    );
 
     let raw = sqlx::sqlite::SqlitePoolOptions::new()
         .max_connections(4)
-        .connect_with(sqlx::sqlite::SqliteConnectOptions::new().filename(&path).read_only(true))
+        .connect_with(
+            sqlx::sqlite::SqliteConnectOptions::new()
+                .filename(&path)
+                .read_only(true),
+        )
         .await?;
     let mut rng = Lcg(7);
     // Warm both paths (statement caches, page cache).
     for _ in 0..1_000 {
         let id = ids[rng.next(ids.len() as u64) as usize];
         store.message(id).await?;
-        sqlx::query("SELECT data FROM messages WHERE id = ?1").bind(id.get() as i64).fetch_optional(&raw).await?;
+        sqlx::query("SELECT data FROM messages WHERE id = ?1")
+            .bind(id.get() as i64)
+            .fetch_optional(&raw)
+            .await?;
     }
 
     let (mut ours, mut plain) = (Vec::with_capacity(READS), Vec::with_capacity(READS));
@@ -84,7 +104,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ours.push(t.elapsed());
         assert!(found.is_some());
         let t = Instant::now();
-        let row = sqlx::query("SELECT data FROM messages WHERE id = ?1").bind(id.get() as i64).fetch_optional(&raw).await?;
+        let row = sqlx::query("SELECT data FROM messages WHERE id = ?1")
+            .bind(id.get() as i64)
+            .fetch_optional(&raw)
+            .await?;
         plain.push(t.elapsed());
         assert!(row.is_some());
     }
@@ -94,21 +117,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for _ in 0..READS {
         let channel = ChannelId::new(1 + rng.next(CHANNELS));
         let t = Instant::now();
-        let page = store.channel_messages(channel, MessagePage::Latest, 50).await?;
+        let page = store
+            .channel_messages(channel, MessagePage::Latest, 50)
+            .await?;
         ours.push(t.elapsed());
         assert_eq!(page.len(), 50);
         let t = Instant::now();
-        let rows = sqlx::query("SELECT data FROM messages WHERE channel_id = ?1 ORDER BY id DESC LIMIT 50")
-            .bind(channel.get() as i64)
-            .fetch_all(&raw)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT data FROM messages WHERE channel_id = ?1 ORDER BY id DESC LIMIT 50",
+        )
+        .bind(channel.get() as i64)
+        .fetch_all(&raw)
+        .await?;
         plain.push(t.elapsed());
         assert_eq!(rows.len(), 50);
         let _ = rows[0].try_get::<&str, _>(0)?;
     }
     report("page read: last 50 of a channel", &mut ours, &mut plain);
-    let size = std::fs::metadata(&path)?.len() + std::fs::metadata(path.with_extension("db-wal")).map_or(0, |m| m.len());
-    println!("database size: {:.0} MiB ({:.0} bytes per message)", size as f64 / 1048576.0, size as f64 / total as f64);
+    let size = std::fs::metadata(&path)?.len()
+        + std::fs::metadata(path.with_extension("db-wal")).map_or(0, |m| m.len());
+    println!(
+        "database size: {:.0} MiB ({:.0} bytes per message)",
+        size as f64 / 1048576.0,
+        size as f64 / total as f64
+    );
     store.close().await?;
     Ok(())
 }
