@@ -1,5 +1,224 @@
-//! redb storage backend for serenity-persist.
+//! redb storage backend for serenity-persist: a pure-Rust embedded store.
 //!
-//! This crate will hold a pure-Rust embedded store on redb with range-scan key
-//! layouts. Until it lands, use [`persist_core::MemoryStore`].
+//! [`RedbStore`] keeps the cache in one redb file, with the key layout of
+//! [`persist_kv`]: one table per space, big-endian keys, MessagePack values
+//! with a format byte. Each batch is one redb write transaction committed
+//! with `Durability::Immediate` (fsync'd before `apply` returns), so a batch
+//! `Cache::flush()` reported durable survives a crash. redb allows one
+//! process at a time: a file open elsewhere is refused with a clear error.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), persist_core::Error> {
+//! use persist_core::{Migrations, ReadApi};
+//! let store = persist_redb::RedbStore::open("cache.redb", &Migrations::new()).await?;
+//! let guilds = store.guild_ids().await?;
+//! # Ok(()) }
+//! ```
 #![warn(missing_docs)]
+
+use std::path::Path;
+
+use persist_core::{Error, Migrations, Result};
+use persist_kv::{KvEngine, KvRead, KvStore, Pair, Space, WriteSet};
+use redb::{ReadableDatabase, ReadableTableMetadata, TableDefinition, TableError};
+
+/// A [`persist_core::Store`] in a redb file.
+#[derive(Debug)]
+pub struct RedbStore(KvStore<RedbEngine>);
+
+persist_kv::forward_store!(RedbStore);
+
+fn table(space: Space) -> TableDefinition<'static, &'static [u8], &'static [u8]> {
+    TableDefinition::new(space.name())
+}
+
+fn fail(context: &str) -> impl FnOnce(redb::Error) -> Error + '_ {
+    move |e| Error::backend("redb", context.to_owned(), e)
+}
+
+/// The redb engine under [`RedbStore`].
+#[derive(Debug)]
+pub struct RedbEngine {
+    db: redb::Database,
+}
+
+impl RedbEngine {
+    /// Opens (creating if missing) a redb file and its tables.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let context = format!("opening {}", path.display());
+        let db = redb::Database::create(path).map_err(|e| fail(&context)(e.into()))?;
+        let engine = Self { db };
+        Ok(engine)
+    }
+
+    fn create_tables(&self) -> Result<()> {
+        let txn = self
+            .db
+            .begin_write()
+            .map_err(|e| fail("creating tables")(e.into()))?;
+        for space in Space::ALL {
+            txn.open_table(table(space))
+                .map_err(|e| fail("creating tables")(e.into()))?;
+        }
+        txn.commit().map_err(|e| fail("creating tables")(e.into()))
+    }
+}
+
+impl RedbStore {
+    /// Opens the store in a redb file, upgrading its layout, then runs the
+    /// application's hooks.
+    pub async fn open(path: impl AsRef<Path>, migrations: &Migrations) -> Result<Self> {
+        Self::open_layout(path, migrations, None).await
+    }
+
+    /// Like [`RedbStore::open`], stopping at an older layout (for tests).
+    #[doc(hidden)]
+    pub async fn open_layout(
+        path: impl AsRef<Path>,
+        migrations: &Migrations,
+        layout: Option<u32>,
+    ) -> Result<Self> {
+        let engine = RedbEngine::open(path)?;
+        // Tables are created in their own transaction: an empty new file is no
+        // layout at all, and a newer layout is refused before this writes.
+        let newer = {
+            let view = engine.read()?;
+            view.get(Space::Meta, b"layout")?
+                .and_then(|v| <[u8; 4]>::try_from(v.as_slice()).ok())
+                .map(u32::from_be_bytes)
+                .filter(|found| *found > persist_kv::CURRENT_LAYOUT)
+        };
+        if let Some(found) = newer {
+            return Err(Error::SchemaTooNew {
+                found,
+                supported: persist_kv::CURRENT_LAYOUT,
+            });
+        }
+        engine.create_tables()?;
+        KvStore::open_at(engine, migrations, layout).await.map(Self)
+    }
+}
+
+struct RedbRead {
+    txn: redb::ReadTransaction,
+}
+
+impl RedbRead {
+    fn open(
+        &self,
+        space: Space,
+    ) -> Result<Option<redb::ReadOnlyTable<&'static [u8], &'static [u8]>>> {
+        match self.txn.open_table(table(space)) {
+            Ok(t) => Ok(Some(t)),
+            Err(TableError::TableDoesNotExist(_)) => Ok(None),
+            Err(e) => Err(fail("reading")(e.into())),
+        }
+    }
+}
+
+impl KvRead for RedbRead {
+    fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let Some(t) = self.open(space)? else {
+            return Ok(None);
+        };
+        Ok(t.get(key)
+            .map_err(|e| fail("reading")(e.into()))?
+            .map(|v| v.value().to_vec()))
+    }
+
+    fn range(
+        &self,
+        space: Space,
+        from: &[u8],
+        to: &[u8],
+        reverse: bool,
+        limit: usize,
+    ) -> Result<Vec<Pair>> {
+        let Some(t) = self.open(space)? else {
+            return Ok(Vec::new());
+        };
+        if from >= to || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let range = t
+            .range::<&[u8]>(from..to)
+            .map_err(|e| fail("reading a range")(e.into()))?;
+        let mut out = Vec::new();
+        let mut push = |item: std::result::Result<
+            (redb::AccessGuard<'_, &[u8]>, redb::AccessGuard<'_, &[u8]>),
+            redb::StorageError,
+        >|
+         -> Result<bool> {
+            let (k, v) = item.map_err(|e| fail("reading a range")(e.into()))?;
+            out.push((k.value().to_vec(), v.value().to_vec()));
+            Ok(out.len() < limit)
+        };
+        if reverse {
+            for item in range.rev() {
+                if !push(item)? {
+                    break;
+                }
+            }
+        } else {
+            for item in range {
+                if !push(item)? {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn count(&self, space: Space) -> Result<u64> {
+        let Some(t) = self.open(space)? else {
+            return Ok(0);
+        };
+        t.len().map_err(|e| fail("counting")(e.into()))
+    }
+}
+
+impl KvEngine for RedbEngine {
+    const NAME: &'static str = "redb";
+
+    fn read(&self) -> Result<Box<dyn KvRead + '_>> {
+        let txn = self
+            .db
+            .begin_read()
+            .map_err(|e| fail("starting a read")(e.into()))?;
+        Ok(Box::new(RedbRead { txn }))
+    }
+
+    fn commit(&self, writes: WriteSet) -> Result<()> {
+        let txn = self
+            .db
+            .begin_write()
+            .map_err(|e| fail("starting a batch")(e.into()))?;
+        {
+            let mut current: Option<(Space, redb::Table<&'static [u8], &'static [u8]>)> = None;
+            for ((space, key), change) in &writes.changes {
+                if current.as_ref().is_none_or(|(s, _)| s != space) {
+                    let t = txn
+                        .open_table(table(*space))
+                        .map_err(|e| fail("writing")(e.into()))?;
+                    current = Some((*space, t));
+                }
+                let Some((_, t)) = current.as_mut() else {
+                    continue;
+                };
+                match change {
+                    Some(value) => {
+                        t.insert(key.as_slice(), value.as_slice())
+                            .map_err(|e| fail("writing")(e.into()))?;
+                    }
+                    None => {
+                        t.remove(key.as_slice())
+                            .map_err(|e| fail("writing")(e.into()))?;
+                    }
+                }
+            }
+        }
+        txn.commit()
+            .map_err(|e| fail("committing a batch")(e.into()))
+    }
+}
