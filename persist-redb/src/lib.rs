@@ -28,6 +28,12 @@ pub struct RedbStore(KvStore<RedbEngine>);
 
 persist_kv::forward_store!(RedbStore);
 
+type Bytes = &'static [u8];
+type RangeItem<'a> = std::result::Result<
+    (redb::AccessGuard<'a, Bytes>, redb::AccessGuard<'a, Bytes>),
+    redb::StorageError,
+>;
+
 fn table(space: Space) -> TableDefinition<'static, &'static [u8], &'static [u8]> {
     TableDefinition::new(space.name())
 }
@@ -144,28 +150,15 @@ impl KvRead for RedbRead {
         let range = t
             .range::<&[u8]>(from..to)
             .map_err(|e| fail("reading a range")(e.into()))?;
+        let items: Box<dyn Iterator<Item = RangeItem<'_>>> = if reverse {
+            Box::new(range.rev())
+        } else {
+            Box::new(range)
+        };
         let mut out = Vec::new();
-        let mut push = |item: std::result::Result<
-            (redb::AccessGuard<'_, &[u8]>, redb::AccessGuard<'_, &[u8]>),
-            redb::StorageError,
-        >|
-         -> Result<bool> {
+        for item in items.take(limit) {
             let (k, v) = item.map_err(|e| fail("reading a range")(e.into()))?;
             out.push((k.value().to_vec(), v.value().to_vec()));
-            Ok(out.len() < limit)
-        };
-        if reverse {
-            for item in range.rev() {
-                if !push(item)? {
-                    break;
-                }
-            }
-        } else {
-            for item in range {
-                if !push(item)? {
-                    break;
-                }
-            }
         }
         Ok(out)
     }
@@ -195,7 +188,7 @@ impl KvEngine for RedbEngine {
             .begin_write()
             .map_err(|e| fail("starting a batch")(e.into()))?;
         {
-            let mut current: Option<(Space, redb::Table<&'static [u8], &'static [u8]>)> = None;
+            let mut current: Option<(Space, redb::Table<Bytes, Bytes>)> = None;
             for ((space, key), change) in &writes.changes {
                 if current.as_ref().is_none_or(|(s, _)| s != space) {
                     let t = txn
