@@ -28,6 +28,9 @@ mod space;
 mod store;
 mod txn;
 
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
 pub use engine::{KvEngine, KvRead, Pair, WriteSet};
 pub use read::{answer, decode_record};
 pub use space::Space;

@@ -534,3 +534,83 @@ impl<'a> Txn<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    /// Committed data in memory.
+    struct Mem(BTreeMap<(Space, Vec<u8>), Vec<u8>>);
+
+    impl KvRead for Mem {
+        fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
+            Ok(self.0.get(&(space, key.to_vec())).cloned())
+        }
+
+        fn range(
+            &self,
+            space: Space,
+            from: &[u8],
+            to: &[u8],
+            reverse: bool,
+            limit: usize,
+        ) -> Result<Vec<Pair>, Error> {
+            let mut pairs: Vec<Pair> = self
+                .0
+                .range((space, from.to_vec())..(space, to.to_vec()))
+                .map(|((_, k), v)| (k.clone(), v.clone()))
+                .collect();
+            if reverse {
+                pairs.reverse();
+            }
+            pairs.truncate(limit);
+            Ok(pairs)
+        }
+
+        fn count(&self, space: Space) -> Result<u64, Error> {
+            Ok(self.0.keys().filter(|(s, _)| *s == space).count() as u64)
+        }
+    }
+
+    fn keys(pairs: &[Pair]) -> Vec<u64> {
+        pairs.iter().filter_map(|(k, _)| key::second(k)).collect()
+    }
+
+    #[test]
+    fn ranges_merge_the_batch_over_the_committed_view() {
+        let base = Mem((0..10)
+            .map(|i| {
+                (
+                    (Space::ChannelMessages, key::two(1, i * 10).to_vec()),
+                    vec![],
+                )
+            })
+            .collect());
+        let mut txn = Txn::new(&base, 2);
+        txn.del(Space::ChannelMessages, &key::two(1, 0));
+        txn.del(Space::ChannelMessages, &key::two(1, 10));
+        txn.put(Space::ChannelMessages, &key::two(1, 15), vec![]);
+        // Past the first page of the base: must not jump ahead of unread base keys.
+        txn.put(Space::ChannelMessages, &key::two(1, 95), vec![]);
+        let (from, to) = key::scope(1, 0, None);
+        let page = txn
+            .range(Space::ChannelMessages, &from, &to, false, 3)
+            .unwrap();
+        assert_eq!(keys(&page), vec![15, 20, 30]);
+        let page = txn
+            .range(Space::ChannelMessages, &from, &to, true, 3)
+            .unwrap();
+        assert_eq!(keys(&page), vec![95, 90, 80]);
+        let all = txn
+            .range(Space::ChannelMessages, &from, &to, false, usize::MAX)
+            .unwrap();
+        assert_eq!(keys(&all), vec![15, 20, 30, 40, 50, 60, 70, 80, 90, 95]);
+        assert_eq!(txn.count(Space::ChannelMessages).unwrap(), 10);
+        assert_eq!(
+            txn.get(Space::ChannelMessages, &key::two(1, 0)).unwrap(),
+            None
+        );
+    }
+}
