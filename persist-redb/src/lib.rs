@@ -78,6 +78,11 @@ impl RedbStore {
         Self::open_layout(path, migrations, None).await
     }
 
+    /// The engine underneath (reads on it see committed data only).
+    pub fn engine(&self) -> &RedbEngine {
+        self.0.engine()
+    }
+
     /// Like [`RedbStore::open`], stopping at an older layout (for tests).
     #[doc(hidden)]
     pub async fn open_layout(
@@ -106,20 +111,28 @@ impl RedbStore {
     }
 }
 
+type ReadTable = redb::ReadOnlyTable<Bytes, Bytes>;
+
 struct RedbRead {
     txn: redb::ReadTransaction,
+    // Tables opened so far in this view, by space (opening costs a lookup).
+    tables: std::cell::RefCell<Vec<Option<Option<std::rc::Rc<ReadTable>>>>>,
 }
 
 impl RedbRead {
-    fn open(
-        &self,
-        space: Space,
-    ) -> Result<Option<redb::ReadOnlyTable<&'static [u8], &'static [u8]>>> {
-        match self.txn.open_table(table(space)) {
-            Ok(t) => Ok(Some(t)),
-            Err(TableError::TableDoesNotExist(_)) => Ok(None),
-            Err(e) => Err(fail("reading")(e.into())),
+    fn open(&self, space: Space) -> Result<Option<std::rc::Rc<ReadTable>>> {
+        if let Some(Some(table)) = self.tables.borrow().get(space as usize) {
+            return Ok(table.clone());
         }
+        let table = match self.txn.open_table(table(space)) {
+            Ok(t) => Some(std::rc::Rc::new(t)),
+            Err(TableError::TableDoesNotExist(_)) => None,
+            Err(e) => return Err(fail("reading")(e.into())),
+        };
+        if let Some(slot) = self.tables.borrow_mut().get_mut(space as usize) {
+            *slot = Some(table.clone());
+        }
+        Ok(table)
     }
 }
 
@@ -179,7 +192,10 @@ impl KvEngine for RedbEngine {
             .db
             .begin_read()
             .map_err(|e| fail("starting a read")(e.into()))?;
-        Ok(Box::new(RedbRead { txn }))
+        Ok(Box::new(RedbRead {
+            txn,
+            tables: std::cell::RefCell::new(vec![None; Space::ALL.len()]),
+        }))
     }
 
     fn commit(&self, writes: WriteSet) -> Result<()> {

@@ -71,6 +71,11 @@ impl SledStore {
         Self::open_layout(path, migrations, None).await
     }
 
+    /// The engine underneath (reads on it see committed data only).
+    pub fn engine(&self) -> &SledEngine {
+        self.0.engine()
+    }
+
     /// Like [`SledStore::open`], stopping at an older layout (for tests).
     #[doc(hidden)]
     pub async fn open_layout(

@@ -1,0 +1,242 @@
+//! redb and sled: applying batches of 1,000 message upserts through our
+//! store, against each engine's raw floor measured in the same run.
+//!
+//! `cargo bench -p persist-benches --bench kv`
+//!
+//! - `store`: `RedbStore`/`SledStore::apply` of 1,000 `Mutation::upsert(message)`:
+//!   encoding, the batch overlay, index and count upkeep, then the commit.
+//! - `raw_floor`: the very key/value pairs our store writes for the same
+//!   batch (worked out before the clock starts), written in one transaction
+//!   with the engine's own API and nothing of ours: redb with a durable
+//!   commit, sled in one multi-tree transaction and a flush.
+//!
+//! Each variant writes to its own database, which grows as the bench runs.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput};
+use persist_benches::messages;
+use persist_core::{Migrations, Mutation, Store};
+use persist_kv::{KvEngine, Space, Txn, WriteSet};
+use persist_redb::{RedbEngine, RedbStore};
+use persist_sled::{SledEngine, SledStore};
+use tokio::runtime::Runtime;
+
+const BATCH: usize = 1_000;
+const CHANNELS: u64 = 50;
+
+static TOTALS: Mutex<Vec<(String, Duration, u64)>> = Mutex::new(Vec::new());
+
+fn record(name: String, elapsed: Duration, rows: u64) {
+    let mut totals = TOTALS.lock().unwrap();
+    match totals.iter_mut().find(|(n, ..)| *n == name) {
+        Some((_, total, count)) => {
+            *total += elapsed;
+            *count += rows;
+        }
+        None => totals.push((name, elapsed, rows)),
+    }
+}
+
+fn rows_per_second(name: &str) -> Option<f64> {
+    let totals = TOTALS.lock().unwrap();
+    totals
+        .iter()
+        .find(|(n, ..)| n == name)
+        .map(|(_, total, count)| *count as f64 / total.as_secs_f64())
+}
+
+fn batch(offset: u64) -> Vec<Mutation> {
+    messages(BATCH, offset, CHANNELS)
+        .into_iter()
+        .map(Mutation::upsert)
+        .collect()
+}
+
+/// The pairs our store would write for `batch` on top of `engine`'s data.
+fn pairs<E: KvEngine>(engine: &E, batch: &[Mutation]) -> WriteSet {
+    let view = engine.read().unwrap();
+    let mut txn = Txn::new(&*view, persist_kv::CURRENT_LAYOUT);
+    for m in batch {
+        txn.apply(m).unwrap();
+    }
+    txn.into_writes()
+}
+
+fn main() {
+    let rt = Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut criterion = Criterion::default().configure_from_args();
+
+    // redb
+    {
+        let mut group = criterion.benchmark_group("redb_apply_1000_messages");
+        group.throughput(Throughput::Elements(BATCH as u64));
+        group.sample_size(30);
+        let store = rt
+            .block_on(RedbStore::open(
+                dir.path().join("store.redb"),
+                &Migrations::new(),
+            ))
+            .unwrap();
+        let mut offset = 0;
+        group.bench_function("store", |b| {
+            b.iter_custom(|iters| {
+                let mut elapsed = Duration::ZERO;
+                for _ in 0..iters {
+                    let mutations = batch(offset);
+                    offset += BATCH as u64;
+                    let started = Instant::now();
+                    rt.block_on(store.apply(&mutations)).unwrap();
+                    elapsed += started.elapsed();
+                }
+                record("redb/store".into(), elapsed, iters * BATCH as u64);
+                elapsed
+            })
+        });
+        drop(store);
+        // A twin database through our engine works out the pairs (and stays in step).
+        let twin = RedbEngine::open(dir.path().join("twin.redb")).unwrap();
+        let db = redb::Database::create(dir.path().join("raw.redb")).unwrap();
+        let mut offset = 0;
+        group.bench_function("raw_floor", |b| {
+            b.iter_custom(|iters| {
+                let mut elapsed = Duration::ZERO;
+                for _ in 0..iters {
+                    let writes = pairs(&twin, &batch(offset));
+                    twin.commit(WriteSet {
+                        changes: writes.changes.clone(),
+                    })
+                    .unwrap();
+                    offset += BATCH as u64;
+                    let started = Instant::now();
+                    redb_raw(&db, &writes);
+                    elapsed += started.elapsed();
+                }
+                record("redb/raw_floor".into(), elapsed, iters * BATCH as u64);
+                elapsed
+            })
+        });
+        group.finish();
+    }
+
+    // sled
+    {
+        let mut group = criterion.benchmark_group("sled_apply_1000_messages");
+        group.throughput(Throughput::Elements(BATCH as u64));
+        group.sample_size(20);
+        let store = rt
+            .block_on(SledStore::open(
+                dir.path().join("store.sled"),
+                &Migrations::new(),
+            ))
+            .unwrap();
+        let mut offset = 0;
+        group.bench_function("store", |b| {
+            b.iter_custom(|iters| {
+                let mut elapsed = Duration::ZERO;
+                for _ in 0..iters {
+                    let mutations = batch(offset);
+                    offset += BATCH as u64;
+                    let started = Instant::now();
+                    rt.block_on(store.apply(&mutations)).unwrap();
+                    elapsed += started.elapsed();
+                }
+                record("sled/store".into(), elapsed, iters * BATCH as u64);
+                elapsed
+            })
+        });
+        drop(store);
+        let twin = SledEngine::open(dir.path().join("twin.sled")).unwrap();
+        let db = sled::open(dir.path().join("raw.sled")).unwrap();
+        let trees: Vec<sled::Tree> = Space::ALL
+            .iter()
+            .map(|s| db.open_tree(s.name()).unwrap())
+            .collect();
+        let mut offset = 0;
+        group.bench_function("raw_floor", |b| {
+            b.iter_custom(|iters| {
+                let mut elapsed = Duration::ZERO;
+                for _ in 0..iters {
+                    // Pairs as our store would write them (worked out on the twin).
+                    let writes = pairs(&twin, &batch(offset));
+                    twin.commit(WriteSet {
+                        changes: writes.changes.clone(),
+                    })
+                    .unwrap();
+                    offset += BATCH as u64;
+                    let started = Instant::now();
+                    sled_raw(&db, &trees, &writes);
+                    elapsed += started.elapsed();
+                }
+                record("sled/raw_floor".into(), elapsed, iters * BATCH as u64);
+                elapsed
+            })
+        });
+        group.finish();
+    }
+    criterion.final_summary();
+
+    println!("\nrows/s over every timed batch of 1,000 (ratio = ours / the engine's raw floor):");
+    for engine in ["redb", "sled"] {
+        if let (Some(ours), Some(floor)) = (
+            rows_per_second(&format!("{engine}/store")),
+            rows_per_second(&format!("{engine}/raw_floor")),
+        ) {
+            println!(
+                "  {engine}: store {ours:.0}/s vs raw floor {floor:.0}/s = {:.2} of the floor",
+                ours / floor
+            );
+        }
+    }
+}
+
+fn redb_raw(db: &redb::Database, writes: &WriteSet) {
+    let txn = db.begin_write().unwrap();
+    for space in Space::ALL {
+        let mut changes = writes
+            .changes
+            .range((space, Vec::new())..)
+            .take_while(|((s, _), _)| *s == space)
+            .peekable();
+        if changes.peek().is_none() {
+            continue;
+        }
+        let def = redb::TableDefinition::<&[u8], &[u8]>::new(space.name());
+        let mut table = txn.open_table(def).unwrap();
+        for ((_, key), change) in changes {
+            match change {
+                Some(v) => {
+                    table.insert(key.as_slice(), v.as_slice()).unwrap();
+                }
+                None => {
+                    table.remove(key.as_slice()).unwrap();
+                }
+            }
+        }
+    }
+    txn.commit().unwrap();
+}
+
+fn sled_raw(db: &sled::Db, trees: &[sled::Tree], writes: &WriteSet) {
+    use sled::Transactional;
+    let refs: Vec<&sled::Tree> = trees.iter().collect();
+    refs.as_slice()
+        .transaction(|txs| {
+            for ((space, key), change) in &writes.changes {
+                let tree = &txs[*space as usize];
+                match change {
+                    Some(v) => {
+                        tree.insert(key.as_slice(), v.as_slice())?;
+                    }
+                    None => {
+                        tree.remove(key.as_slice())?;
+                    }
+                }
+            }
+            Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
+        })
+        .unwrap();
+    db.flush().unwrap();
+}

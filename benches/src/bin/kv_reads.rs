@@ -1,0 +1,150 @@
+//! Read latency of the redb and sled stores with 1,000,000 messages stored,
+//! against the engine's own API doing the same lookups in the same run.
+//!
+//! `cargo run --release -p persist-benches --bin kv_reads -- redb|sled [MESSAGES]`
+//!
+//! Fills a fresh store with MESSAGES messages (default 1,000,000) in 1,000
+//! channels through `apply` (batches of 10,000), then times 20,000 point
+//! reads (`message(id)`) and 20,000 page reads (the last 50 messages of a
+//! channel) at random: through the store (which decodes each record into a
+//! `Message`) and through the engine directly (a get of the same key; a
+//! reverse range of the same index and a get per message, no decoding).
+
+use std::time::{Duration, Instant};
+
+use persist_benches::{messages, percentile};
+use persist_core::{ChannelId, MessagePage, Migrations, Mutation, ReadApi, Store};
+use persist_kv::{KvEngine, Space, key};
+use persist_redb::RedbStore;
+use persist_sled::SledStore;
+
+const CHANNELS: u64 = 1_000;
+const READS: usize = 20_000;
+
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, below: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % below
+    }
+}
+
+fn report(what: &str, ours: &mut [Duration], raw: &mut [Duration]) {
+    ours.sort();
+    raw.sort();
+    let us = |d: Duration| d.as_secs_f64() * 1e6;
+    let (o50, o99, r50, r99) = (
+        percentile(ours, 50.0),
+        percentile(ours, 99.0),
+        percentile(raw, 50.0),
+        percentile(raw, 99.0),
+    );
+    println!(
+        "{what:<32} store p50 {:>7.1} µs p99 {:>7.1} µs | engine p50 {:>7.1} µs p99 {:>7.1} µs | ratio p50 {:.2} p99 {:.2}",
+        us(o50),
+        us(o99),
+        us(r50),
+        us(r99),
+        us(o50) / us(r50),
+        us(o99) / us(r99)
+    );
+}
+
+async fn run<S: Store, E: KvEngine>(
+    name: &str,
+    store: &S,
+    engine: &E,
+    total: u64,
+) -> Result<(), persist_core::Error> {
+    let started = Instant::now();
+    let mut ids = Vec::with_capacity(total as usize);
+    let mut offset = 0;
+    while offset < total {
+        let n = 10_000.min(total - offset) as usize;
+        let batch = messages(n, offset, CHANNELS);
+        ids.extend(batch.iter().map(|m| m.id));
+        store
+            .apply(&batch.into_iter().map(Mutation::upsert).collect::<Vec<_>>())
+            .await?;
+        offset += n as u64;
+    }
+    let fill = started.elapsed();
+    println!(
+        "{name}: filled {total} messages in {fill:.1?} ({:.0} messages/s through apply)",
+        total as f64 / fill.as_secs_f64()
+    );
+    let mut rng = Lcg(7);
+    let (mut ours, mut raw) = (Vec::with_capacity(READS), Vec::with_capacity(READS));
+    for round in 0..READS + 1_000 {
+        let id = ids[rng.next(ids.len() as u64) as usize];
+        let t = Instant::now();
+        let found = store.message(id).await?;
+        let a = t.elapsed();
+        let t = Instant::now();
+        let bytes = engine.read()?.get(Space::Messages, &key::one(id.get()))?;
+        let b = t.elapsed();
+        assert!(found.is_some() && bytes.is_some());
+        if round >= 1_000 {
+            ours.push(a);
+            raw.push(b);
+        }
+    }
+    report("point read: message(id)", &mut ours, &mut raw);
+    let (mut ours, mut raw) = (Vec::with_capacity(READS), Vec::with_capacity(READS));
+    for round in 0..READS + 1_000 {
+        let channel = 1 + rng.next(CHANNELS);
+        let t = Instant::now();
+        let page = store
+            .channel_messages(ChannelId::new(channel), MessagePage::Latest, 50)
+            .await?;
+        let a = t.elapsed();
+        let t = Instant::now();
+        let view = engine.read()?;
+        let (from, to) = key::scope(channel, 0, None);
+        let index = view.range(Space::ChannelMessages, &from, &to, true, 50)?;
+        let mut bytes = 0;
+        for (k, _) in &index {
+            bytes += view
+                .get(Space::Messages, &key::one(key::second(k).unwrap_or(0)))?
+                .map_or(0, |v| v.len());
+        }
+        let b = t.elapsed();
+        assert!(page.len() == 50 && index.len() == 50 && bytes > 0);
+        if round >= 1_000 {
+            ours.push(a);
+            raw.push(b);
+        }
+    }
+    report("page read: last 50 of a channel", &mut ours, &mut raw);
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let engine = args.next().unwrap_or_else(|| "redb".into());
+    let total: u64 = args
+        .next()
+        .map(|a| a.parse())
+        .transpose()?
+        .unwrap_or(1_000_000);
+    let dir = tempfile::tempdir()?;
+    match engine.as_str() {
+        "redb" => {
+            let path = dir.path().join("reads.redb");
+            let store = RedbStore::open(&path, &Migrations::new()).await?;
+            run("redb", &store, store.engine(), total).await?;
+        }
+        "sled" => {
+            let path = dir.path().join("reads.sled");
+            let store = SledStore::open(&path, &Migrations::new()).await?;
+            run("sled", &store, store.engine(), total).await?;
+        }
+        other => return Err(format!("unknown engine {other:?}: use redb or sled").into()),
+    }
+    Ok(())
+}
