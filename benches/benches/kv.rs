@@ -105,10 +105,7 @@ fn main() {
                 let mut elapsed = Duration::ZERO;
                 for _ in 0..iters {
                     let writes = pairs(&twin, &batch(offset));
-                    twin.commit(WriteSet {
-                        changes: writes.changes.clone(),
-                    })
-                    .unwrap();
+                    twin.commit(writes.clone()).unwrap();
                     offset += BATCH as u64;
                     let started = Instant::now();
                     redb_raw(&db, &writes);
@@ -161,10 +158,7 @@ fn main() {
                 for _ in 0..iters {
                     // Pairs as our store would write them (worked out on the twin).
                     let writes = pairs(&twin, &batch(offset));
-                    twin.commit(WriteSet {
-                        changes: writes.changes.clone(),
-                    })
-                    .unwrap();
+                    twin.commit(writes.clone()).unwrap();
                     offset += BATCH as u64;
                     let started = Instant::now();
                     sled_raw(&db, &trees, &writes);
@@ -192,30 +186,29 @@ fn main() {
     }
 }
 
+type RawTable<'txn> = redb::Table<'txn, &'static [u8], &'static [u8]>;
+
 fn redb_raw(db: &redb::Database, writes: &WriteSet) {
     let txn = db.begin_write().unwrap();
-    for space in Space::ALL {
-        let mut changes = writes
-            .changes
-            .range((space, Vec::new())..)
-            .take_while(|((s, _), _)| *s == space)
-            .peekable();
-        if changes.peek().is_none() {
-            continue;
+    let mut current: Option<(Space, RawTable<'_>)> = None;
+    for (space, key, change) in writes.iter() {
+        if current.as_ref().is_none_or(|(s, _)| *s != space) {
+            let def = redb::TableDefinition::<&[u8], &[u8]>::new(space.name());
+            current = Some((space, txn.open_table(def).unwrap()));
         }
-        let def = redb::TableDefinition::<&[u8], &[u8]>::new(space.name());
-        let mut table = txn.open_table(def).unwrap();
-        for ((_, key), change) in changes {
-            match change {
-                Some(v) => {
-                    table.insert(key.as_slice(), v.as_slice()).unwrap();
-                }
-                None => {
-                    table.remove(key.as_slice()).unwrap();
-                }
+        let Some((_, table)) = current.as_mut() else {
+            continue;
+        };
+        match change {
+            Some(v) => {
+                table.insert(key, v).unwrap();
+            }
+            None => {
+                table.remove(key).unwrap();
             }
         }
     }
+    drop(current);
     txn.commit().unwrap();
 }
 
@@ -224,14 +217,14 @@ fn sled_raw(db: &sled::Db, trees: &[sled::Tree], writes: &WriteSet) {
     let refs: Vec<&sled::Tree> = trees.iter().collect();
     refs.as_slice()
         .transaction(|txs| {
-            for ((space, key), change) in &writes.changes {
-                let tree = &txs[*space as usize];
+            for (space, key, change) in writes.iter() {
+                let tree = &txs[space as usize];
                 match change {
                     Some(v) => {
-                        tree.insert(key.as_slice(), v.as_slice())?;
+                        tree.insert(key, v)?;
                     }
                     None => {
-                        tree.remove(key.as_slice())?;
+                        tree.remove(key)?;
                     }
                 }
             }

@@ -30,11 +30,65 @@ pub trait KvRead {
     fn count(&self, space: Space) -> Result<u64, Error>;
 }
 
-/// Puts (`Some`) and deletes (`None`) to commit together, in key order.
-#[derive(Debug, Default)]
+/// Puts and deletes to commit together.
+#[derive(Clone, Debug, Default)]
 pub struct WriteSet {
-    /// The changes.
-    pub changes: BTreeMap<(Space, Vec<u8>), Option<Vec<u8>>>,
+    // Per space, so lookups borrow the key instead of copying it.
+    spaces: BTreeMap<Space, BTreeMap<Vec<u8>, Option<Vec<u8>>>>,
+}
+
+impl WriteSet {
+    /// Stages a put.
+    pub fn put(&mut self, space: Space, key: &[u8], value: Vec<u8>) {
+        self.spaces
+            .entry(space)
+            .or_default()
+            .insert(key.to_vec(), Some(value));
+    }
+
+    /// Stages a delete.
+    pub fn delete(&mut self, space: Space, key: &[u8]) {
+        self.spaces
+            .entry(space)
+            .or_default()
+            .insert(key.to_vec(), None);
+    }
+
+    /// The staged change of a key: `Some(None)` is a delete.
+    pub fn change(&self, space: Space, key: &[u8]) -> Option<&Option<Vec<u8>>> {
+        self.spaces.get(&space)?.get(key)
+    }
+
+    /// The staged changes with `from <= key < to`, ascending.
+    pub fn range<'a>(
+        &'a self,
+        space: Space,
+        from: &[u8],
+        to: &[u8],
+    ) -> impl Iterator<Item = (&'a [u8], &'a Option<Vec<u8>>)> + 'a {
+        let changes = self.spaces.get(&space).filter(|_| from < to);
+        let bounds = (
+            std::ops::Bound::Included(from.to_vec()),
+            std::ops::Bound::Excluded(to.to_vec()),
+        );
+        changes
+            .into_iter()
+            .flat_map(move |m| m.range(bounds.clone()))
+            .map(|(k, v)| (k.as_slice(), v))
+    }
+
+    /// Every change, by space then key: (space, key, new value or `None` to delete).
+    pub fn iter(&self) -> impl Iterator<Item = (Space, &[u8], Option<&[u8]>)> {
+        self.spaces.iter().flat_map(|(space, m)| {
+            m.iter()
+                .map(move |(k, v)| (*space, k.as_slice(), v.as_deref()))
+        })
+    }
+
+    /// Whether nothing is staged.
+    pub fn is_empty(&self) -> bool {
+        self.spaces.values().all(BTreeMap::is_empty)
+    }
 }
 
 /// A key-value engine.

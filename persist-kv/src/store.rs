@@ -93,10 +93,7 @@ impl<E: KvEngine> KvStore<E> {
         if found == 0 {
             // An empty store starts at the target layout.
             let mut writes = WriteSet::default();
-            writes.changes.insert(
-                (Space::Meta, LAYOUT_KEY.to_vec()),
-                Some(target.to_be_bytes().to_vec()),
-            );
+            writes.put(Space::Meta, LAYOUT_KEY, target.to_be_bytes().to_vec());
             blocking(|| engine.commit(writes))?;
         } else {
             for to in found + 1..=target {
@@ -165,10 +162,7 @@ impl<E: KvEngine> Store for KvStore<E> {
     async fn record_hook(&self, hook: &AppliedHook) -> Result<()> {
         let _writer = self.writer.lock().await;
         let mut writes = WriteSet::default();
-        writes.changes.insert(
-            (Space::Hooks, hook.version.to_be_bytes().to_vec()),
-            Some(encode(hook)?),
-        );
+        writes.put(Space::Hooks, &hook.version.to_be_bytes(), encode(hook)?);
         blocking(|| self.engine.commit(writes))
     }
 }

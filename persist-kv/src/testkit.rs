@@ -101,10 +101,7 @@ pub async fn check_undecodable_value_is_reported<E, S, F, Fut>(
     {
         let engine = engine(path).unwrap();
         let mut writes = WriteSet::default();
-        writes.changes.insert(
-            (Space::Members, key::two(1, 20).to_vec()),
-            Some(vec![1, 0xc1, 0xff]),
-        );
+        writes.put(Space::Members, &key::two(1, 20), vec![1, 0xc1, 0xff]);
         engine.commit(writes).unwrap();
     }
     let store = open(path.to_owned()).await.unwrap();

@@ -23,7 +23,7 @@ pub struct Txn<'a> {
 
 impl KvRead for Txn<'_> {
     fn get(&self, space: Space, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
-        match self.writes.changes.get(&(space, key.to_vec())) {
+        match self.writes.change(space, key) {
             Some(change) => Ok(change.clone()),
             None => self.base.get(space, key),
         }
@@ -37,12 +37,7 @@ impl KvRead for Txn<'_> {
         reverse: bool,
         limit: usize,
     ) -> Result<Vec<Pair>, Error> {
-        let ours: Vec<(&Vec<u8>, &Option<Vec<u8>>)> = self
-            .writes
-            .changes
-            .range((space, from.to_vec())..(space, to.to_vec()))
-            .map(|((_, k), v)| (k, v))
-            .collect();
+        let ours: Vec<(&[u8], &Option<Vec<u8>>)> = self.writes.range(space, from, to).collect();
         if ours.is_empty() {
             return self.base.range(space, from, to, reverse, limit);
         }
@@ -58,13 +53,13 @@ impl KvRead for Txn<'_> {
         let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = base.into_iter().collect();
         for (k, v) in ours {
             let within = match (&bound, reverse) {
-                (Some(b), false) => k <= b,
-                (Some(b), true) => k >= b,
+                (Some(b), false) => k <= b.as_slice(),
+                (Some(b), true) => k >= b.as_slice(),
                 (None, _) => true,
             };
             match v {
                 Some(value) if within || exhausted => {
-                    merged.insert(k.clone(), value.clone());
+                    merged.insert(k.to_vec(), value.clone());
                 }
                 Some(_) => {}
                 None => {
@@ -82,8 +77,8 @@ impl KvRead for Txn<'_> {
 
     fn count(&self, space: Space) -> Result<u64, Error> {
         let mut n = self.base.count(space)? as i64;
-        for ((s, k), v) in &self.writes.changes {
-            if *s != space {
+        for (s, k, v) in self.writes.iter() {
+            if s != space {
                 continue;
             }
             let before = self.base.get(space, k)?.is_some();
@@ -117,14 +112,12 @@ impl<'a> Txn<'a> {
 
     /// Stages a put.
     pub fn put(&mut self, space: Space, key: &[u8], value: Vec<u8>) {
-        self.writes
-            .changes
-            .insert((space, key.to_vec()), Some(value));
+        self.writes.put(space, key, value);
     }
 
     /// Stages a delete.
     pub fn del(&mut self, space: Space, key: &[u8]) {
-        self.writes.changes.insert((space, key.to_vec()), None);
+        self.writes.delete(space, key);
     }
 
     /// Every key of a scope (for cascades).

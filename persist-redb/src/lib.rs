@@ -205,24 +205,23 @@ impl KvEngine for RedbEngine {
             .map_err(|e| fail("starting a batch")(e.into()))?;
         {
             let mut current: Option<(Space, redb::Table<Bytes, Bytes>)> = None;
-            for ((space, key), change) in &writes.changes {
-                if current.as_ref().is_none_or(|(s, _)| s != space) {
+            for (space, key, change) in writes.iter() {
+                if current.as_ref().is_none_or(|(s, _)| *s != space) {
                     let t = txn
-                        .open_table(table(*space))
+                        .open_table(table(space))
                         .map_err(|e| fail("writing")(e.into()))?;
-                    current = Some((*space, t));
+                    current = Some((space, t));
                 }
                 let Some((_, t)) = current.as_mut() else {
                     continue;
                 };
                 match change {
                     Some(value) => {
-                        t.insert(key.as_slice(), value.as_slice())
+                        t.insert(key, value)
                             .map_err(|e| fail("writing")(e.into()))?;
                     }
                     None => {
-                        t.remove(key.as_slice())
-                            .map_err(|e| fail("writing")(e.into()))?;
+                        t.remove(key).map_err(|e| fail("writing")(e.into()))?;
                     }
                 }
             }

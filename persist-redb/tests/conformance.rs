@@ -30,10 +30,7 @@ impl StoreFactory for Factory {
     async fn make_schema_newer(&self, name: &str) -> Result<()> {
         let engine = RedbEngine::open(self.path(name))?;
         let mut writes = WriteSet::default();
-        writes.changes.insert(
-            (Space::Meta, b"layout".to_vec()),
-            Some(99u32.to_be_bytes().to_vec()),
-        );
+        writes.put(Space::Meta, b"layout", 99u32.to_be_bytes().to_vec());
         engine.commit(writes)
     }
 }

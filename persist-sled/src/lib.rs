@@ -138,21 +138,21 @@ impl KvEngine for SledEngine {
     }
 
     fn commit(&self, writes: WriteSet) -> Result<()> {
-        if writes.changes.is_empty() {
+        if writes.is_empty() {
             return Ok(());
         }
         let trees: Vec<&sled::Tree> = self.trees.iter().collect();
         trees
             .as_slice()
             .transaction(|txs| {
-                for ((space, key), change) in &writes.changes {
-                    let tree = &txs[*space as usize];
+                for (space, key, change) in writes.iter() {
+                    let tree = &txs[space as usize];
                     match change {
                         Some(value) => {
-                            tree.insert(key.as_slice(), value.as_slice())?;
+                            tree.insert(key, value)?;
                         }
                         None => {
-                            tree.remove(key.as_slice())?;
+                            tree.remove(key)?;
                         }
                     }
                 }
