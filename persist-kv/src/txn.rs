@@ -19,6 +19,8 @@ pub struct Txn<'a> {
     writes: WriteSet,
     /// The layout written (older layouts are written only to build test databases).
     layout: u32,
+    /// The largest message id committed before this batch (looked up once).
+    newest_message: Option<Option<u64>>,
 }
 
 impl KvRead for Txn<'_> {
@@ -102,6 +104,7 @@ impl<'a> Txn<'a> {
             base,
             writes: WriteSet::default(),
             layout,
+            newest_message: None,
         }
     }
 
@@ -190,7 +193,28 @@ impl<'a> Txn<'a> {
                 }
             }
             Record::Message(m) => {
-                match self.message(m.id.get())? {
+                // Snowflakes grow: a message newer than every committed one and
+                // not yet written in this batch is new, with no lookup.
+                let newest = match self.newest_message {
+                    Some(newest) => newest,
+                    None => {
+                        let last = self.base.range(Space::Messages, &[], &[0xff; 9], true, 1)?;
+                        let newest = last.first().and_then(|(k, _)| key::first(k));
+                        self.newest_message = Some(newest);
+                        newest
+                    }
+                };
+                let known_new = newest.is_none_or(|n| m.id.get() > n)
+                    && self
+                        .writes
+                        .change(Space::Messages, &key::one(m.id.get()))
+                        .is_none();
+                let old = if known_new {
+                    None
+                } else {
+                    self.message(m.id.get())?
+                };
+                match old {
                     Some(old) if old.channel_id == m.channel_id => {}
                     old => {
                         if let Some(old) = old {
