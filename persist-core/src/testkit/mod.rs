@@ -15,6 +15,7 @@
 
 mod cache_checks;
 mod checks;
+pub mod crash;
 pub mod fixtures;
 
 use std::collections::HashMap;
