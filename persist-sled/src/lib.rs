@@ -34,6 +34,9 @@ fn fail(context: &str) -> impl FnOnce(sled::Error) -> Error + '_ {
     move |e| Error::backend("sled", context.to_owned(), e)
 }
 
+/// How long [`SledEngine::open`] waits for a directory whose lock is being released.
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The sled engine under [`SledStore`].
 #[derive(Debug)]
 pub struct SledEngine {
@@ -44,13 +47,29 @@ pub struct SledEngine {
 
 impl SledEngine {
     /// Opens (creating if missing) a sled directory and its trees.
+    ///
+    /// sled releases a directory's lock from a background thread after its
+    /// last handle drops, so a directory closed a moment ago can still look
+    /// locked: this waits up to [`LOCK_WAIT`] for it before reporting that
+    /// the directory is open elsewhere.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
         let context = format!("opening {}", path.display());
-        let db = sled::Config::new()
-            .path(path)
-            .open()
-            .map_err(fail(&context))?;
+        let started = std::time::Instant::now();
+        let db = loop {
+            // No background flusher: every commit flushes, and the thread would
+            // keep the directory locked after the last handle is dropped.
+            match sled::Config::new().path(path).flush_every_ms(None).open() {
+                Ok(db) => break db,
+                Err(sled::Error::Io(e))
+                    // sled reports the lock as an `Other` I/O error with this text.
+                    if e.to_string().contains("could not acquire lock") && started.elapsed() < LOCK_WAIT =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(e) => return Err(fail(&context)(e)),
+            }
+        };
         let trees = Space::ALL
             .iter()
             .map(|space| db.open_tree(space.name()))
