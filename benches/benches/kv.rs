@@ -64,112 +64,101 @@ fn pairs<E: KvEngine>(engine: &E, batch: &[Mutation]) -> WriteSet {
     txn.into_writes()
 }
 
+type Group<'a> = criterion::BenchmarkGroup<'a, criterion::measurement::WallTime>;
+
+/// Times our store applying fresh batches.
+fn bench_store(group: &mut Group<'_>, rt: &Runtime, store: &dyn Store, engine: &str) {
+    let mut offset = 0;
+    group.bench_function("store", |b| {
+        b.iter_custom(|iters| {
+            let mut elapsed = Duration::ZERO;
+            for _ in 0..iters {
+                let mutations = batch(offset);
+                offset += BATCH as u64;
+                let started = Instant::now();
+                rt.block_on(store.apply(&mutations)).unwrap();
+                elapsed += started.elapsed();
+            }
+            record(format!("{engine}/store"), elapsed, iters * BATCH as u64);
+            elapsed
+        })
+    });
+}
+
+/// Times `write` putting the pairs our store would write for the same
+/// batches (worked out on `twin`, which stays in step) with the engine's API.
+fn bench_floor<E: KvEngine>(
+    group: &mut Group<'_>,
+    twin: &E,
+    engine: &str,
+    write: impl Fn(&WriteSet),
+) {
+    let mut offset = 0;
+    group.bench_function("raw_floor", |b| {
+        b.iter_custom(|iters| {
+            let mut elapsed = Duration::ZERO;
+            for _ in 0..iters {
+                let writes = pairs(twin, &batch(offset));
+                twin.commit(writes.clone()).unwrap();
+                offset += BATCH as u64;
+                let started = Instant::now();
+                write(&writes);
+                elapsed += started.elapsed();
+            }
+            record(format!("{engine}/raw_floor"), elapsed, iters * BATCH as u64);
+            elapsed
+        })
+    });
+}
+
 fn main() {
     let rt = Runtime::new().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut criterion = Criterion::default().configure_from_args();
 
-    // redb
-    {
-        let mut group = criterion.benchmark_group("redb_apply_1000_messages");
-        group.throughput(Throughput::Elements(BATCH as u64));
-        group.sample_size(30);
-        let store = rt
-            .block_on(RedbStore::open(
-                dir.path().join("store.redb"),
-                &Migrations::new(),
-            ))
-            .unwrap();
-        let mut offset = 0;
-        group.bench_function("store", |b| {
-            b.iter_custom(|iters| {
-                let mut elapsed = Duration::ZERO;
-                for _ in 0..iters {
-                    let mutations = batch(offset);
-                    offset += BATCH as u64;
-                    let started = Instant::now();
-                    rt.block_on(store.apply(&mutations)).unwrap();
-                    elapsed += started.elapsed();
-                }
-                record("redb/store".into(), elapsed, iters * BATCH as u64);
-                elapsed
-            })
-        });
-        drop(store);
-        // A twin database through our engine works out the pairs (and stays in step).
-        let twin = RedbEngine::open(dir.path().join("twin.redb")).unwrap();
-        let db = redb::Database::create(dir.path().join("raw.redb")).unwrap();
-        let mut offset = 0;
-        group.bench_function("raw_floor", |b| {
-            b.iter_custom(|iters| {
-                let mut elapsed = Duration::ZERO;
-                for _ in 0..iters {
-                    let writes = pairs(&twin, &batch(offset));
-                    twin.commit(writes.clone()).unwrap();
-                    offset += BATCH as u64;
-                    let started = Instant::now();
-                    redb_raw(&db, &writes);
-                    elapsed += started.elapsed();
-                }
-                record("redb/raw_floor".into(), elapsed, iters * BATCH as u64);
-                elapsed
-            })
-        });
-        group.finish();
-    }
+    let mut group = criterion.benchmark_group("redb_apply_1000_messages");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    group.sample_size(30);
+    let store = rt
+        .block_on(RedbStore::open(
+            dir.path().join("store.redb"),
+            &Migrations::new(),
+        ))
+        .unwrap();
+    bench_store(&mut group, &rt, &store, "redb");
+    drop(store);
+    let twin = RedbEngine::open(dir.path().join("twin.redb")).unwrap();
+    let db = redb::Database::create(dir.path().join("raw.redb")).unwrap();
+    bench_floor(&mut group, &twin, "redb", |writes| redb_raw(&db, writes));
+    group.finish();
 
-    // sled
-    {
-        let mut group = criterion.benchmark_group("sled_apply_1000_messages");
-        group.throughput(Throughput::Elements(BATCH as u64));
-        group.sample_size(20);
-        let store = rt
-            .block_on(SledStore::open(
-                dir.path().join("store.sled"),
-                &Migrations::new(),
-            ))
-            .unwrap();
-        let mut offset = 0;
-        group.bench_function("store", |b| {
-            b.iter_custom(|iters| {
-                let mut elapsed = Duration::ZERO;
-                for _ in 0..iters {
-                    let mutations = batch(offset);
-                    offset += BATCH as u64;
-                    let started = Instant::now();
-                    rt.block_on(store.apply(&mutations)).unwrap();
-                    elapsed += started.elapsed();
-                }
-                record("sled/store".into(), elapsed, iters * BATCH as u64);
-                elapsed
-            })
-        });
-        drop(store);
-        let twin = SledEngine::open(dir.path().join("twin.sled")).unwrap();
-        let db = sled::open(dir.path().join("raw.sled")).unwrap();
-        let trees: Vec<sled::Tree> = Space::ALL
-            .iter()
-            .map(|s| db.open_tree(s.name()).unwrap())
-            .collect();
-        let mut offset = 0;
-        group.bench_function("raw_floor", |b| {
-            b.iter_custom(|iters| {
-                let mut elapsed = Duration::ZERO;
-                for _ in 0..iters {
-                    // Pairs as our store would write them (worked out on the twin).
-                    let writes = pairs(&twin, &batch(offset));
-                    twin.commit(writes.clone()).unwrap();
-                    offset += BATCH as u64;
-                    let started = Instant::now();
-                    sled_raw(&db, &trees, &writes);
-                    elapsed += started.elapsed();
-                }
-                record("sled/raw_floor".into(), elapsed, iters * BATCH as u64);
-                elapsed
-            })
-        });
-        group.finish();
-    }
+    let mut group = criterion.benchmark_group("sled_apply_1000_messages");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    group.sample_size(20);
+    let store = rt
+        .block_on(SledStore::open(
+            dir.path().join("store.sled"),
+            &Migrations::new(),
+        ))
+        .unwrap();
+    bench_store(&mut group, &rt, &store, "sled");
+    drop(store);
+    let twin = SledEngine::open(dir.path().join("twin.sled")).unwrap();
+    // The same configuration as the store's: no background flusher, a flush per commit.
+    let db = sled::Config::new()
+        .path(dir.path().join("raw.sled"))
+        .flush_every_ms(None)
+        .open()
+        .unwrap();
+    let trees: Vec<sled::Tree> = Space::ALL
+        .iter()
+        .map(|s| db.open_tree(s.name()).unwrap())
+        .collect();
+    bench_floor(&mut group, &twin, "sled", |writes| {
+        sled_raw(&db, &trees, writes)
+    });
+    group.finish();
+
     criterion.final_summary();
 
     println!("\nrows/s over every timed batch of 1,000 (ratio = ours / the engine's raw floor):");

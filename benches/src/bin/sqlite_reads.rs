@@ -12,25 +12,13 @@
 
 use std::time::{Duration, Instant};
 
-use persist_benches::{messages, percentile};
+use persist_benches::{Lcg, messages, percentile};
 use persist_core::{ChannelId, MessagePage, Migrations, Mutation, ReadApi, Store};
 use persist_sqlite::{SqliteConfig, SqliteStore};
 use sqlx::Row;
 
 const CHANNELS: u64 = 1_000;
 const READS: usize = 20_000;
-
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, below: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % below
-    }
-}
 
 fn report(what: &str, ours: &mut [Duration], raw: &mut [Duration]) {
     ours.sort();
