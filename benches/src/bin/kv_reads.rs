@@ -68,12 +68,16 @@ async fn run<S: Store, E: KvEngine>(
     let mut rng = Lcg(7);
     let (mut ours, mut raw) = (Vec::with_capacity(READS), Vec::with_capacity(READS));
     for round in 0..READS + 1_000 {
+        // Each path reads its own random key, so neither warms the other's cache.
         let id = ids[rng.next(ids.len() as u64) as usize];
+        let other = ids[rng.next(ids.len() as u64) as usize];
         let t = Instant::now();
         let found = store.message(id).await?;
         let a = t.elapsed();
         let t = Instant::now();
-        let bytes = engine.read()?.get(Space::Messages, &key::one(id.get()))?;
+        let bytes = engine
+            .read()?
+            .get(Space::Messages, &key::one(other.get()))?;
         let b = t.elapsed();
         assert!(found.is_some() && bytes.is_some());
         if round >= 1_000 {
@@ -85,6 +89,7 @@ async fn run<S: Store, E: KvEngine>(
     let (mut ours, mut raw) = (Vec::with_capacity(READS), Vec::with_capacity(READS));
     for round in 0..READS + 1_000 {
         let channel = 1 + rng.next(CHANNELS);
+        let other = 1 + rng.next(CHANNELS);
         let t = Instant::now();
         let page = store
             .channel_messages(ChannelId::new(channel), MessagePage::Latest, 50)
@@ -92,7 +97,7 @@ async fn run<S: Store, E: KvEngine>(
         let a = t.elapsed();
         let t = Instant::now();
         let view = engine.read()?;
-        let (from, to) = key::scope(channel, 0, None);
+        let (from, to) = key::scope(other, 0, None);
         let index = view.range(Space::ChannelMessages, &from, &to, true, 50)?;
         let mut bytes = 0;
         for (k, _) in &index {
