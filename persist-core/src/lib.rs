@@ -41,6 +41,7 @@
 mod cache;
 mod entity;
 mod error;
+pub mod gateway;
 mod id;
 mod memory_store;
 mod migration;
