@@ -195,7 +195,6 @@ impl Mutation {
         match self {
             Self::BulkDeleteMessages { message_ids, .. } => message_ids.len(),
             Self::Delete(_) => 1,
-            Self::ReplaceGuildEmojis { .. } | Self::ReplaceGuildStickers { .. } => 0,
             _ => 0,
         }
     }

@@ -7,9 +7,26 @@ use crate::codec::decode;
 use crate::engine::KvRead;
 use crate::{Space, key, location};
 
-/// Decodes a stored object of `space`.
+/// Decodes a stored object of `space`; errors name `entity`.
 pub fn decode_record(space: Space, value: &[u8], entity: &EntityKey) -> Result<Record, Error> {
-    let what = || format!("{}/{entity}", space.name());
+    decode_at(space, value, &|| format!("{}/{entity}", space.name()))
+}
+
+/// Decodes a stored object found under `key` by a scan; errors name the key.
+fn decode_scanned(space: Space, value: &[u8], key: &[u8]) -> Result<Record, Error> {
+    decode_at(space, value, &|| {
+        let ids: Vec<String> = key
+            .chunks(8)
+            .map(|c| {
+                c.try_into()
+                    .map_or_else(|_| format!("{c:?}"), |b| u64::from_be_bytes(b).to_string())
+            })
+            .collect();
+        format!("{}/{}", space.name(), ids.join("/"))
+    })
+}
+
+fn decode_at(space: Space, value: &[u8], what: &dyn Fn() -> String) -> Result<Record, Error> {
     Ok(match space {
         Space::CurrentUser => Record::CurrentUser(decode(value, what)?),
         Space::Guilds => Record::Guild(decode(value, what)?),
@@ -53,11 +70,10 @@ fn indexed<T: Entity>(
     let mut out = Vec::new();
     for (k, _) in view.range(index, &from, &to, false, usize::MAX)? {
         let Some(id) = key::second(&k) else { continue };
-        if let Some(value) = view.get(objects, &key::one(id))? {
-            let entity = EntityKey::Guild(GuildId::new(id));
-            if let Some(object) = T::from_record(decode_record(objects, &value, &entity)?) {
-                out.push(object);
-            }
+        if let Some(value) = view.get(objects, &key::one(id))?
+            && let Some(object) = T::from_record(decode_scanned(objects, &value, &key::one(id))?)
+        {
+            out.push(object);
         }
     }
     Ok(out)
@@ -82,8 +98,7 @@ fn per_user<T: Entity>(
     view.range(space, &from, &to, false, limit)?
         .iter()
         .map(|(k, v)| {
-            let entity = EntityKey::Guild(GuildId::new(key::first(k).unwrap_or(0)));
-            decode_record(space, v, &entity).and_then(|r| {
+            decode_scanned(space, v, k).and_then(|r| {
                 T::from_record(r).ok_or_else(|| Error::Corrupt {
                     key: space.name().into(),
                     reason: "wrong kind".into(),
@@ -248,13 +263,7 @@ pub fn answer(view: &dyn KvRead, query: &Query) -> Result<Answer, Error> {
             let threads = view
                 .range(S::Channels, &[], &[0xff; 9], false, usize::MAX)?
                 .iter()
-                .map(|(k, v)| {
-                    decode_record(
-                        S::Channels,
-                        v,
-                        &EntityKey::Guild(GuildId::new(key::first(k).unwrap_or(0))),
-                    )
-                })
+                .map(|(k, v)| decode_scanned(S::Channels, v, k))
                 .filter(|r| matches!(r, Ok(Record::Channel(c)) if c.is_thread()))
                 .count() as u64;
             Answer::Counts(Counts {
