@@ -8,7 +8,7 @@ pub enum Space {
     Meta,
     /// Application migration hooks: version -> hook.
     Hooks,
-    /// The bot's own user: [0] -> user.
+    /// The bot's own user: key 0 -> user.
     CurrentUser,
     /// guild id -> guild.
     Guilds,
