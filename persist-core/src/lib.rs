@@ -74,7 +74,7 @@ pub use id::{
 pub use memory_store::{MEMORY_SCHEMA_VERSION, MemoryStore};
 pub use migration::{MigrationHook, Migrations};
 pub use model::{Permissions, ReactionEmoji};
-pub use mutation::{Mutation, ReactionChange};
+pub use mutation::{Mutation, ReactionChange, shard_of};
 pub use patch::Patch;
 pub use query::{Answer, Counts, MessagePage, Query};
 pub use read_api::ReadApi;

@@ -387,6 +387,52 @@ impl Data {
                     self.messages.remove(id);
                 }
             }
+            Mutation::RetainGuildChannels { guild_id, keep } => {
+                let gone: Vec<ChannelId> = self
+                    .channels
+                    .values_in(&Some(*guild_id))
+                    .into_iter()
+                    .filter(|c| !c.is_thread() && !keep.contains(&c.id))
+                    .map(|c| c.id)
+                    .collect();
+                for id in gone {
+                    self.delete_channel(id);
+                }
+            }
+            Mutation::RetainGuildRoles { guild_id, keep } => {
+                for id in self.roles.keys_in(guild_id) {
+                    if !keep.contains(&id) {
+                        self.delete_role(id);
+                    }
+                }
+            }
+            Mutation::RetainGuildMembers { guild_id, keep } => {
+                let gone: Vec<UserId> = self
+                    .members
+                    .get(guild_id)
+                    .map(|m| m.keys().filter(|u| !keep.contains(u)).copied().collect())
+                    .unwrap_or_default();
+                for user in gone {
+                    self.delete(&EntityKey::Member(*guild_id, user));
+                }
+            }
+            Mutation::RetainShardGuilds {
+                shard_id,
+                shard_count,
+                keep,
+            } => {
+                let gone: Vec<GuildId> = self
+                    .guilds
+                    .keys()
+                    .filter(|g| {
+                        crate::shard_of(**g, *shard_count) == *shard_id && !keep.contains(g)
+                    })
+                    .copied()
+                    .collect();
+                for guild in gone {
+                    self.delete_guild(guild);
+                }
+            }
             Mutation::PruneMessages { before } => {
                 let old: Vec<MessageId> = self
                     .messages

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::entity::{EntityKey, Record};
 use crate::model::{Emoji, ReactionEmoji, Sticker};
-use crate::{ChannelId, GuildId, MessageId, Patch, ResourceKind, UserId};
+use crate::{ChannelId, GuildId, MessageId, Patch, ResourceKind, RoleId, UserId};
 
 /// One change to the cache. A store applies a batch of them atomically, in order.
 ///
@@ -79,6 +79,46 @@ pub enum Mutation {
         /// Messages with a smaller id are removed.
         before: MessageId,
     },
+    /// Remove the guild's channels (threads aside: archived ones are never
+    /// listed) that are not in `keep`, with their cascades (GUILD_CREATE
+    /// after a restart: channels deleted while the bot was away).
+    RetainGuildChannels {
+        /// The guild.
+        guild_id: GuildId,
+        /// Every channel the guild still has.
+        keep: Vec<ChannelId>,
+    },
+    /// Remove the guild's roles that are not in `keep`, and strip them from members.
+    RetainGuildRoles {
+        /// The guild.
+        guild_id: GuildId,
+        /// Every role the guild still has.
+        keep: Vec<RoleId>,
+    },
+    /// Remove the guild's members that are not in `keep`. Only for a complete
+    /// member list: a partial one would remove members who are still there.
+    RetainGuildMembers {
+        /// The guild.
+        guild_id: GuildId,
+        /// Every member of the guild.
+        keep: Vec<UserId>,
+    },
+    /// Remove, with everything of them, the guilds of one shard that are not
+    /// in `keep` (READY after a restart: guilds the bot left while away).
+    /// Guilds of other shards are never touched.
+    RetainShardGuilds {
+        /// This shard's id.
+        shard_id: u32,
+        /// How many shards the bot runs (1 when unsharded).
+        shard_count: u32,
+        /// Every guild this shard has.
+        keep: Vec<GuildId>,
+    },
+}
+
+/// The shard a guild belongs to (Discord's formula).
+pub fn shard_of(guild_id: GuildId, shard_count: u32) -> u32 {
+    ((guild_id.get() >> 22) % u64::from(shard_count.max(1))) as u32
 }
 
 /// One reaction added or removed by one user.
@@ -163,6 +203,15 @@ impl Mutation {
             | Self::RemoveReaction(_)
             | Self::RemoveAllReactions { .. }
             | Self::RemoveEmojiReactions { .. } => ResourceKind::MESSAGES,
+            Self::RetainGuildChannels { .. } => {
+                ResourceKind::CHANNELS
+                    | ResourceKind::THREADS
+                    | ResourceKind::MESSAGES
+                    | ResourceKind::THREAD_MEMBERS
+            }
+            Self::RetainGuildRoles { .. } => ResourceKind::ROLES | ResourceKind::MEMBERS,
+            Self::RetainGuildMembers { .. } => ResourceKind::MEMBERS,
+            Self::RetainShardGuilds { .. } => ResourceKind::all(),
         }
     }
 
@@ -195,6 +244,10 @@ impl Mutation {
         match self {
             Self::BulkDeleteMessages { message_ids, .. } => message_ids.len(),
             Self::Delete(_) => 1,
+            // How many it removes is not known without reading: read everything.
+            Self::RetainGuildChannels { .. }
+            | Self::RetainGuildMembers { .. }
+            | Self::RetainShardGuilds { .. } => usize::MAX,
             _ => 0,
         }
     }

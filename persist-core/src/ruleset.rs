@@ -186,7 +186,11 @@ impl Ruleset {
             Mutation::Delete(_)
             | Mutation::BulkDeleteMessages { .. }
             | Mutation::TrimChannelMessages { .. }
-            | Mutation::PruneMessages { .. } => Some(mutation),
+            | Mutation::PruneMessages { .. }
+            | Mutation::RetainGuildChannels { .. }
+            | Mutation::RetainGuildRoles { .. }
+            | Mutation::RetainGuildMembers { .. }
+            | Mutation::RetainShardGuilds { .. } => Some(mutation),
             Mutation::ReplaceGuildEmojis { guild_id, .. } => (self.wants(ResourceKind::EMOJIS)
                 && self.allows_guild(guild_id))
             .then_some(mutation),

@@ -533,6 +533,52 @@ impl<'a> Txn<'a> {
                 }
                 Ok(())
             }
+            Mutation::RetainGuildChannels { guild_id, keep } => {
+                for id in self.scope_keys(Space::GuildChannels, guild_id.get())? {
+                    let channel =
+                        self.record(&EntityKey::Channel(persist_core::ChannelId::new(id)))?;
+                    let thread = matches!(&channel, Some(Record::Channel(c)) if c.is_thread());
+                    if !thread && !keep.iter().any(|k| k.get() == id) {
+                        self.delete_channel(id)?;
+                    }
+                }
+                Ok(())
+            }
+            Mutation::RetainGuildRoles { guild_id, keep } => {
+                for id in self.scope_keys(Space::GuildRoles, guild_id.get())? {
+                    if !keep.iter().any(|k| k.get() == id) {
+                        self.delete_role(id)?;
+                    }
+                }
+                Ok(())
+            }
+            Mutation::RetainGuildMembers { guild_id, keep } => {
+                let guild = guild_id.get();
+                for user in self.scope_keys(Space::Members, guild)? {
+                    if !keep.iter().any(|k| k.get() == user) {
+                        self.del(Space::Members, &key::two(guild, user));
+                        self.del(Space::UserGuilds, &key::two(user, guild));
+                    }
+                }
+                Ok(())
+            }
+            Mutation::RetainShardGuilds {
+                shard_id,
+                shard_count,
+                keep,
+            } => {
+                let guilds = self.range(Space::Guilds, &[], &[0xff; 9], false, usize::MAX)?;
+                for (k, _) in guilds {
+                    let Some(id) = key::first(&k) else { continue };
+                    let guild = persist_core::GuildId::new(id);
+                    if persist_core::shard_of(guild, *shard_count) == *shard_id
+                        && !keep.contains(&guild)
+                    {
+                        self.delete_guild(id)?;
+                    }
+                }
+                Ok(())
+            }
             Mutation::PruneMessages { before } => {
                 let old = self.range(
                     Space::Messages,

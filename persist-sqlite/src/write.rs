@@ -250,6 +250,25 @@ async fn trim(conn: &mut SqliteConnection, caps: &[(i64, u32)]) -> Result<()> {
     Ok(())
 }
 
+/// The ids a `SELECT id ... NOT IN (json_each(?1))` finds, with `?2` the scope if any.
+async fn ids_not_kept(
+    conn: &mut SqliteConnection,
+    sql: &'static str,
+    scope: Option<i64>,
+    keep: impl Iterator<Item = i64>,
+) -> Result<Vec<i64>> {
+    let keep = serde_json::to_string(&keep.collect::<Vec<_>>())
+        .map_err(|e| Error::backend("sqlite", "reconciling", e))?;
+    let mut query = sqlx::query_scalar(sql).bind(keep);
+    if let Some(scope) = scope {
+        query = query.bind(scope);
+    }
+    query
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(backend_error("reconciling"))
+}
+
 /// Applies a batch in order inside the open transaction.
 pub(crate) async fn apply(conn: &mut SqliteConnection, batch: &[Mutation]) -> Result<()> {
     let mut staged = Staged::default();
@@ -356,6 +375,67 @@ pub(crate) async fn apply(conn: &mut SqliteConnection, batch: &[Mutation]) -> Re
             }
             Mutation::TrimChannelMessages { channel_id, keep } => {
                 caps.push((sql_id(channel_id.get()), *keep))
+            }
+            Mutation::RetainGuildChannels { guild_id, keep } => {
+                staged.flush(conn).await?;
+                let gone = ids_not_kept(
+                    conn,
+                    "SELECT id FROM channels WHERE guild_id = ?2 AND is_thread = 0 \
+                     AND id NOT IN (SELECT value FROM json_each(?1))",
+                    Some(sql_id(guild_id.get())),
+                    keep.iter().map(|c| sql_id(c.get())),
+                )
+                .await?;
+                for id in gone {
+                    delete_channel(conn, id).await?;
+                }
+            }
+            Mutation::RetainGuildRoles { guild_id, keep } => {
+                staged.flush(conn).await?;
+                let gone = ids_not_kept(
+                    conn,
+                    "SELECT id FROM roles WHERE guild_id = ?2 AND id NOT IN (SELECT value FROM json_each(?1))",
+                    Some(sql_id(guild_id.get())),
+                    keep.iter().map(|r| sql_id(r.get())),
+                )
+                .await?;
+                for id in gone {
+                    delete_role(conn, id).await?;
+                }
+            }
+            Mutation::RetainGuildMembers { guild_id, keep } => {
+                staged.flush(conn).await?;
+                let keep = serde_json::to_string(
+                    &keep.iter().map(|u| sql_id(u.get())).collect::<Vec<_>>(),
+                )
+                .map_err(|e| Error::backend("sqlite", "retaining members", e))?;
+                sqlx::query("DELETE FROM members WHERE guild_id = ?1 AND user_id NOT IN (SELECT value FROM json_each(?2))")
+                    .bind(sql_id(guild_id.get()))
+                    .bind(keep)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(backend_error("retaining members"))?;
+            }
+            Mutation::RetainShardGuilds {
+                shard_id,
+                shard_count,
+                keep,
+            } => {
+                staged.flush(conn).await?;
+                let gone = ids_not_kept(
+                    conn,
+                    "SELECT id FROM guilds WHERE id NOT IN (SELECT value FROM json_each(?1))",
+                    None,
+                    keep.iter().map(|g| sql_id(g.get())),
+                )
+                .await?;
+                for id in gone {
+                    if persist_core::shard_of(persist_core::GuildId::new(id as u64), *shard_count)
+                        == *shard_id
+                    {
+                        delete_guild(conn, id).await?;
+                    }
+                }
             }
             Mutation::PruneMessages { before } => {
                 staged.flush(conn).await?;

@@ -376,3 +376,80 @@ fn malformed_payloads_are_errors_not_panics() {
         assert!(!err.reason.is_empty());
     }
 }
+
+fn mutations(event: &str, data: Value) -> Vec<persist_core::Mutation> {
+    match to_mutations(event, &data, &Session::default()).unwrap() {
+        Applied::Mutations(m) => m,
+        Applied::NotCached => panic!("{event} is cache-relevant"),
+    }
+}
+
+#[test]
+fn guild_create_reconciles_only_what_it_lists_in_full() {
+    use persist_core::Mutation;
+    let member = |id: &str| serde_json::json!({"user": {"id": id, "username": id}, "roles": []});
+    // member_count 3 but 2 listed: a partial list must never prune members.
+    let partial = mutations(
+        "GUILD_CREATE",
+        serde_json::json!({"id": "1", "name": "g", "member_count": 3, "channels": [{"id": "5", "type": 0}], "members": [member("7"), member("8")]}),
+    );
+    assert!(partial.iter().any(
+        |m| matches!(m, Mutation::RetainGuildChannels { keep, .. } if keep == &[ChannelId::new(5)])
+    ));
+    assert!(
+        !partial
+            .iter()
+            .any(|m| matches!(m, Mutation::RetainGuildMembers { .. }))
+    );
+    assert!(
+        !partial
+            .iter()
+            .any(|m| matches!(m, Mutation::RetainGuildRoles { .. })),
+        "roles were not listed"
+    );
+    let complete = mutations(
+        "GUILD_CREATE",
+        serde_json::json!({"id": "1", "name": "g", "member_count": 2, "roles": [], "members": [member("7"), member("8")]}),
+    );
+    assert!(
+        complete
+            .iter()
+            .any(|m| matches!(m, Mutation::RetainGuildMembers { keep, .. } if keep.len() == 2))
+    );
+    assert!(
+        complete
+            .iter()
+            .any(|m| matches!(m, Mutation::RetainGuildRoles { keep, .. } if keep.is_empty()))
+    );
+}
+
+#[test]
+fn ready_reconciles_its_own_shard() {
+    use persist_core::Mutation;
+    let ready = mutations(
+        "READY",
+        serde_json::json!({"user": {"id": "9", "username": "bot"}, "shard": [1, 4], "guilds": [{"id": "10", "unavailable": true}]}),
+    );
+    assert!(ready.iter().any(|m| matches!(m,
+        Mutation::RetainShardGuilds { shard_id: 1, shard_count: 4, keep } if keep == &[GuildId::new(10)])));
+    let unsharded = mutations(
+        "READY",
+        serde_json::json!({"user": {"id": "9"}, "guilds": []}),
+    );
+    assert!(unsharded.iter().any(|m| matches!(
+        m,
+        Mutation::RetainShardGuilds {
+            shard_id: 0,
+            shard_count: 1,
+            ..
+        }
+    )));
+    assert!(
+        to_mutations(
+            "READY",
+            &serde_json::json!({"user": {"id": "9"}, "shard": [0, 0]}),
+            &Session::default()
+        )
+        .is_err()
+    );
+}

@@ -138,7 +138,7 @@ pub(super) fn relevant_part(mutation: &Mutation, query: &Query) -> Option<Mutati
 /// The store reads that seed the scratch store for `query`, widened by
 /// `widen` so that pending removals cannot leave a page short.
 fn seed_queries(query: &Query, widen: usize) -> Vec<Query> {
-    match *query {
+    let mut seeds = match *query {
         Query::ChannelMessages {
             channel_id,
             page,
@@ -178,7 +178,12 @@ fn seed_queries(query: &Query, widen: usize) -> Vec<Query> {
             limit: limit.saturating_add(widen),
         }],
         ref other => vec![other.clone()],
+    };
+    // Guild-wide cascades (a guild left while away) are found through the guild.
+    if let Some(guild_id) = query_guild(query) {
+        seeds.push(Query::Guild(guild_id));
     }
+    seeds
 }
 
 /// Puts a store answer into the scratch store. Id-only answers become
@@ -189,14 +194,21 @@ fn seed(scratch: &MemoryStore, query: &Query, answer: Answer) -> Vec<ChannelId> 
         Answer::CurrentUser(v) => v.map(Record::CurrentUser).into_iter().collect(),
         Answer::Guild(v) => v.map(Record::Guild).into_iter().collect(),
         Answer::GuildIds(ids) => match query {
+            // The guilds too, so a pending removal of a guild shows.
             Query::UserGuilds(user_id) => ids
                 .into_iter()
-                .map(|guild_id| {
-                    Record::Member(Member {
-                        guild_id,
-                        user_id: *user_id,
-                        ..Default::default()
-                    })
+                .flat_map(|guild_id| {
+                    [
+                        Record::Member(Member {
+                            guild_id,
+                            user_id: *user_id,
+                            ..Default::default()
+                        }),
+                        Record::Guild(Guild {
+                            id: guild_id,
+                            ..Default::default()
+                        }),
+                    ]
                 })
                 .collect(),
             _ => ids

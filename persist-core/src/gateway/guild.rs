@@ -101,18 +101,46 @@ pub(super) fn guild_create(ctx: &Ctx<'_>, data: &Value) -> Result<Vec<Mutation>,
         let event: ScheduledEvent = ctx.model(e, "scheduled event")?;
         records.push(Record::ScheduledEvent(ScheduledEvent { guild_id, ..event }));
     }
+    let mut mutations = vec![Mutation::UpsertMany(records)];
+    // What GUILD_CREATE lists is complete: what it no longer lists is gone
+    // (deleted while the bot was away). A collection it leaves out says nothing.
+    if data.get("channels").is_some_and(Value::is_array) {
+        let keep = array(data, "channels")
+            .iter()
+            .map(|c| ctx.id(c, "id"))
+            .collect::<Result<_, _>>()?;
+        mutations.push(Mutation::RetainGuildChannels { guild_id, keep });
+    }
+    if data.get("roles").is_some_and(Value::is_array) {
+        let keep = array(data, "roles")
+            .iter()
+            .map(|r| ctx.id(r, "id"))
+            .collect::<Result<_, _>>()?;
+        mutations.push(Mutation::RetainGuildRoles { guild_id, keep });
+    }
+    // Members only from a complete list (small guilds); large guilds send a
+    // part of them and chunks later, and a part must never prune.
+    let listed: std::collections::BTreeSet<crate::UserId> = array(data, "members")
+        .iter()
+        .map(|m| ctx.id(m.get("user").unwrap_or(&Value::Null), "id"))
+        .collect::<Result<_, _>>()?;
+    let total = data.get("member_count").and_then(Value::as_u64);
+    if total.is_some_and(|t| t > 0 && listed.len() as u64 >= t) {
+        mutations.push(Mutation::RetainGuildMembers {
+            guild_id,
+            keep: listed.into_iter().collect(),
+        });
+    }
     // The emoji and sticker sets are complete here: replace, so removed ones go.
-    Ok(vec![
-        Mutation::UpsertMany(records),
-        Mutation::ReplaceGuildEmojis {
-            guild_id,
-            emojis: emojis(ctx, guild_id, data)?,
-        },
-        Mutation::ReplaceGuildStickers {
-            guild_id,
-            stickers: stickers(ctx, guild_id, data)?,
-        },
-    ])
+    mutations.push(Mutation::ReplaceGuildEmojis {
+        guild_id,
+        emojis: emojis(ctx, guild_id, data)?,
+    });
+    mutations.push(Mutation::ReplaceGuildStickers {
+        guild_id,
+        stickers: stickers(ctx, guild_id, data)?,
+    });
+    Ok(mutations)
 }
 
 pub(super) fn guild_update(ctx: &Ctx<'_>, data: &Value) -> Result<Vec<Mutation>, GatewayError> {

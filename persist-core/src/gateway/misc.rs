@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{Ctx, GatewayError};
+use super::{Ctx, GatewayError, array};
 use crate::model::{CurrentUser, ScheduledEvent, StageInstance, User};
 use crate::{EntityKey, GuildId, Mutation, ScheduledEventId, StageInstanceId};
 
@@ -10,10 +10,37 @@ pub(super) fn ready(ctx: &Ctx<'_>, data: &Value) -> Result<Vec<Mutation>, Gatewa
     let user = data
         .get("user")
         .ok_or_else(|| ctx.error("missing `user`"))?;
-    // READY's guilds are unavailable stubs; their GUILD_CREATEs follow.
+    // READY lists every guild of this shard (as stubs; GUILD_CREATEs follow):
+    // the shard's other cached guilds were left while the bot was away.
+    let keep = array(data, "guilds")
+        .iter()
+        .map(|g| ctx.id(g, "id"))
+        .collect::<Result<_, _>>()?;
+    let (shard_id, shard_count) = match data
+        .get("shard")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+    {
+        Some([id, count]) => (
+            id.as_u64()
+                .and_then(|v| u32::try_from(v).ok())
+                .ok_or_else(|| ctx.error("bad `shard` id"))?,
+            count
+                .as_u64()
+                .and_then(|v| u32::try_from(v).ok())
+                .filter(|c| *c > 0)
+                .ok_or_else(|| ctx.error("bad `shard` count"))?,
+        ),
+        _ => (0, 1),
+    };
     Ok(vec![
         Mutation::upsert(ctx.model::<CurrentUser>(user, "current user")?),
         Mutation::upsert(ctx.model::<User>(user, "user")?),
+        Mutation::RetainShardGuilds {
+            shard_id,
+            shard_count,
+            keep,
+        },
     ])
 }
 

@@ -80,6 +80,9 @@ pub(super) const CHECKS: &[(&str, Check)] = &[
     ("data_survives_reopening", |f, n| {
         Box::pin(data_survives_reopening(f, n))
     }),
+    ("reconciling_removes_what_is_gone", |f, n| {
+        Box::pin(reconciling_removes_what_is_gone(f, n))
+    }),
     ("migration_hooks_run_once_in_order", |f, n| {
         Box::pin(migration_hooks_run_once_in_order(f, n))
     }),
@@ -1222,6 +1225,112 @@ async fn counts(f: &dyn StoreFactory, n: &str) -> Outcome {
         thread_members: 2,
     };
     ensure_eq!(store.counts().await?, expected);
+    Ok(())
+}
+
+async fn reconciling_removes_what_is_gone(f: &dyn StoreFactory, n: &str) -> Outcome {
+    let store = open(f, n).await?;
+    let (mine, _) = two_guilds(&*store).await?;
+    store
+        .apply(&ups::<Record>([
+            fx::channel(12, 1).into(),
+            fx::role(101, 1).into(),
+            fx::member(1, 101, &[100, 101]).into(),
+            fx::member(1, 102, &[]).into(),
+        ]))
+        .await?;
+    store
+        .apply(&[
+            // Channel 10 is gone (its thread 11 with it); 12 stays. Threads are never listed.
+            Mutation::RetainGuildChannels {
+                guild_id: g(1),
+                keep: vec![c(12)],
+            },
+            // Role 100 is gone: members lose it.
+            Mutation::RetainGuildRoles {
+                guild_id: g(1),
+                keep: vec![RoleId::new(101)],
+            },
+            // A complete member list without member 102.
+            Mutation::RetainGuildMembers {
+                guild_id: g(1),
+                keep: vec![u(100), u(101)],
+            },
+        ])
+        .await?;
+    ensure_eq!(
+        ids(&store.guild_channels(g(1)).await?, |c| c.id),
+        vec![c(12)]
+    );
+    ensure!(
+        store.guild_threads(g(1)).await?.is_empty(),
+        "the removed channel's thread stayed"
+    );
+    ensure!(
+        store.message(mine[0]).await?.is_none(),
+        "the removed channel's message stayed"
+    );
+    ensure_eq!(
+        ids(&store.guild_roles(g(1)).await?, |r| r.id),
+        vec![RoleId::new(101)]
+    );
+    ensure_eq!(
+        store.member(g(1), u(101)).await?.map(|m| m.roles),
+        Some(vec![RoleId::new(101)])
+    );
+    ensure!(
+        store.member(g(1), u(102)).await?.is_none(),
+        "a member missing from the complete list stayed"
+    );
+    ensure!(
+        store.member(g(1), u(100)).await?.is_some(),
+        "a listed member was removed"
+    );
+    ensure_eq!(store.guild_channels(g(2)).await?.len(), 1);
+    ensure_eq!(store.guild_roles(g(2)).await?.len(), 1);
+
+    // Two shards: guild ids whose shard (id >> 22) % 2 differs.
+    let (even, odd, gone_odd) = (
+        GuildId::new(2 << 22),
+        GuildId::new(3 << 22),
+        GuildId::new(5 << 22),
+    );
+    store
+        .apply(&ups::<Record>([
+            fx::guild(even.get()).into(),
+            fx::guild(odd.get()).into(),
+            fx::guild(gone_odd.get()).into(),
+            fx::member(gone_odd.get(), 7, &[]).into(),
+        ]))
+        .await?;
+    ensure_eq!(crate::shard_of(odd, 2), 1);
+    store
+        .apply(&[Mutation::RetainShardGuilds {
+            shard_id: 1,
+            shard_count: 2,
+            keep: vec![odd],
+        }])
+        .await?;
+    ensure!(
+        store.guild(gone_odd).await?.is_none(),
+        "a guild missing from READY stayed"
+    );
+    ensure!(
+        store.member(gone_odd, u(7)).await?.is_none(),
+        "the left guild's member stayed"
+    );
+    ensure!(
+        store.guild(odd).await?.is_some(),
+        "a guild in READY was removed"
+    );
+    ensure!(
+        store.guild(even).await?.is_some(),
+        "another shard's guild was touched"
+    );
+    ensure!(
+        store.guild(g(1)).await?.is_some() == (crate::shard_of(g(1), 2) != 1),
+        "guild 1 handled by its shard"
+    );
     Ok(())
 }
 
