@@ -528,3 +528,43 @@ async fn counts_do_not_fail_because_a_mutation_was_rejected() {
     assert_eq!(cache.stats().rejected, 1);
     cache.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_under_pending_reconciliation_see_it() {
+    let store = MemoryStore::new();
+    let config = CacheConfig {
+        batch_delay: Duration::from_secs(3600),
+        batch_size: 10_000,
+        ..Default::default()
+    };
+    let cache = Cache::new(store.clone(), Ruleset::default(), config).unwrap();
+    for u in 1..=5 {
+        cache
+            .enqueue(Mutation::upsert(fx::member(1, u, &[])))
+            .await
+            .unwrap();
+    }
+    cache.flush().await.unwrap();
+    // Two pending "read everything" removals must not overflow the read's widening.
+    let keep = vec![UserId::new(2), UserId::new(4)];
+    for _ in 0..2 {
+        cache
+            .enqueue(Mutation::RetainGuildMembers {
+                guild_id: GuildId::new(1),
+                keep: keep.clone(),
+            })
+            .await
+            .unwrap();
+    }
+    let page = cache.guild_members(GuildId::new(1), None, 2).await.unwrap();
+    assert_eq!(page.iter().map(|m| m.user_id).collect::<Vec<_>>(), keep);
+    cache.shutdown().await.unwrap();
+    assert_eq!(
+        store
+            .guild_members(GuildId::new(1), None, 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+}

@@ -263,7 +263,10 @@ pub(super) async fn resolve(
     if pending.is_empty() {
         return store.read(query).await;
     }
-    let widen: usize = pending.iter().map(Mutation::max_removals).sum();
+    let widen = pending
+        .iter()
+        .map(Mutation::max_removals)
+        .fold(0usize, usize::saturating_add);
     let scratch = MemoryStore::new();
     for seed_query in seed_queries(query, widen) {
         let answer = store.read(&seed_query).await?;
