@@ -6,7 +6,7 @@
 use std::time::{Duration, SystemTime};
 
 use persist_core::model::{Message, User};
-use persist_core::{ChannelId, GuildId, MessageId, UserId};
+use persist_core::{ChannelId, GuildId, MessageId, Mutation, Store, UserId};
 
 /// Realistic message upserts: distinct ids from `offset`, spread over
 /// `channels` channels of one guild, a real author and some text.
@@ -52,4 +52,44 @@ impl Lcg {
             .wrapping_add(1442695040888963407);
         (self.0 >> 33) % below.max(1)
     }
+}
+
+/// Fills `store` with `total` messages from [`messages`] over `channels`
+/// channels, in batches of 10,000 through `apply`. Returns their ids and how
+/// long it took.
+pub async fn fill(
+    store: &dyn Store,
+    total: u64,
+    channels: u64,
+) -> Result<(Vec<MessageId>, Duration), persist_core::Error> {
+    let started = std::time::Instant::now();
+    let mut ids = Vec::with_capacity(total as usize);
+    let mut offset = 0;
+    while offset < total {
+        let n = 10_000.min(total - offset) as usize;
+        let batch = messages(n, offset, channels);
+        ids.extend(batch.iter().map(|m| m.id));
+        store
+            .apply(&batch.into_iter().map(Mutation::upsert).collect::<Vec<_>>())
+            .await?;
+        offset += n as u64;
+    }
+    Ok((ids, started.elapsed()))
+}
+
+/// Prints p50 and p99 of the store's and the baseline's samples, and their ratios.
+pub fn report(what: &str, ours: &mut [Duration], baseline_name: &str, baseline: &mut [Duration]) {
+    ours.sort();
+    baseline.sort();
+    let us = |d: Duration| d.as_secs_f64() * 1e6;
+    let (o50, o99) = (us(percentile(ours, 50.0)), us(percentile(ours, 99.0)));
+    let (b50, b99) = (
+        us(percentile(baseline, 50.0)),
+        us(percentile(baseline, 99.0)),
+    );
+    println!(
+        "{what:<32} store p50 {o50:>7.1} µs p99 {o99:>7.1} µs | {baseline_name} p50 {b50:>7.1} µs p99 {b99:>7.1} µs | ratio p50 {:.2} p99 {:.2}",
+        o50 / b50,
+        o99 / b99
+    );
 }

@@ -10,10 +10,10 @@
 //! `Message`) and through the engine directly (a get of the same key; a
 //! reverse range of the same index and a get per message, no decoding).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use persist_benches::{Lcg, messages, percentile};
-use persist_core::{ChannelId, MessagePage, Migrations, Mutation, ReadApi, Store};
+use persist_benches::{Lcg, fill, report};
+use persist_core::{ChannelId, MessagePage, Migrations, ReadApi, Store};
 use persist_kv::{KvEngine, Space, key};
 use persist_redb::RedbStore;
 use persist_sled::SledStore;
@@ -21,49 +21,16 @@ use persist_sled::SledStore;
 const CHANNELS: u64 = 1_000;
 const READS: usize = 20_000;
 
-fn report(what: &str, ours: &mut [Duration], raw: &mut [Duration]) {
-    ours.sort();
-    raw.sort();
-    let us = |d: Duration| d.as_secs_f64() * 1e6;
-    let (o50, o99, r50, r99) = (
-        percentile(ours, 50.0),
-        percentile(ours, 99.0),
-        percentile(raw, 50.0),
-        percentile(raw, 99.0),
-    );
-    println!(
-        "{what:<32} store p50 {:>7.1} µs p99 {:>7.1} µs | engine p50 {:>7.1} µs p99 {:>7.1} µs | ratio p50 {:.2} p99 {:.2}",
-        us(o50),
-        us(o99),
-        us(r50),
-        us(r99),
-        us(o50) / us(r50),
-        us(o99) / us(r99)
-    );
-}
-
 async fn run<S: Store, E: KvEngine>(
     name: &str,
     store: &S,
     engine: &E,
     total: u64,
 ) -> Result<(), persist_core::Error> {
-    let started = Instant::now();
-    let mut ids = Vec::with_capacity(total as usize);
-    let mut offset = 0;
-    while offset < total {
-        let n = 10_000.min(total - offset) as usize;
-        let batch = messages(n, offset, CHANNELS);
-        ids.extend(batch.iter().map(|m| m.id));
-        store
-            .apply(&batch.into_iter().map(Mutation::upsert).collect::<Vec<_>>())
-            .await?;
-        offset += n as u64;
-    }
-    let fill = started.elapsed();
+    let (ids, filled) = fill(store, total, CHANNELS).await?;
     println!(
-        "{name}: filled {total} messages in {fill:.1?} ({:.0} messages/s through apply)",
-        total as f64 / fill.as_secs_f64()
+        "{name}: filled {total} messages in {filled:.1?} ({:.0} messages/s through apply)",
+        total as f64 / filled.as_secs_f64()
     );
     let mut rng = Lcg(7);
     let (mut ours, mut raw) = (Vec::with_capacity(READS), Vec::with_capacity(READS));
@@ -85,7 +52,7 @@ async fn run<S: Store, E: KvEngine>(
             raw.push(b);
         }
     }
-    report("point read: message(id)", &mut ours, &mut raw);
+    report("point read: message(id)", &mut ours, "engine", &mut raw);
     let (mut ours, mut raw) = (Vec::with_capacity(READS), Vec::with_capacity(READS));
     for round in 0..READS + 1_000 {
         let channel = 1 + rng.next(CHANNELS);
@@ -112,7 +79,12 @@ async fn run<S: Store, E: KvEngine>(
             raw.push(b);
         }
     }
-    report("page read: last 50 of a channel", &mut ours, &mut raw);
+    report(
+        "page read: last 50 of a channel",
+        &mut ours,
+        "engine",
+        &mut raw,
+    );
     Ok(())
 }
 

@@ -10,31 +10,15 @@
 //! row into a `Message`) and through plain sqlx (which only fetches the
 //! `data` text). Prints p50 and p99 of each and the ratios.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use persist_benches::{Lcg, messages, percentile};
-use persist_core::{ChannelId, MessagePage, Migrations, Mutation, ReadApi, Store};
+use persist_benches::{Lcg, fill, report};
+use persist_core::{ChannelId, MessagePage, Migrations, ReadApi};
 use persist_sqlite::{SqliteConfig, SqliteStore};
 use sqlx::Row;
 
 const CHANNELS: u64 = 1_000;
 const READS: usize = 20_000;
-
-fn report(what: &str, ours: &mut [Duration], raw: &mut [Duration]) {
-    ours.sort();
-    raw.sort();
-    let (o50, o99) = (percentile(ours, 50.0), percentile(ours, 99.0));
-    let (r50, r99) = (percentile(raw, 50.0), percentile(raw, 99.0));
-    println!(
-        "{what:<32} store p50 {:>7.1} µs p99 {:>7.1} µs | plain sqlx p50 {:>7.1} µs p99 {:>7.1} µs | ratio p50 {:.2} p99 {:.2}",
-        o50.as_secs_f64() * 1e6,
-        o99.as_secs_f64() * 1e6,
-        r50.as_secs_f64() * 1e6,
-        r99.as_secs_f64() * 1e6,
-        o50.as_secs_f64() / r50.as_secs_f64(),
-        o99.as_secs_f64() / r99.as_secs_f64(),
-    );
-}
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -46,23 +30,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("reads.db");
     let store = SqliteStore::open(SqliteConfig::new(&path), &Migrations::new()).await?;
-    let started = Instant::now();
-    let mut ids = Vec::with_capacity(total as usize);
-    let mut offset = 0;
-    while offset < total {
-        let n = 10_000.min(total - offset) as usize;
-        let batch = messages(n, offset, CHANNELS);
-        ids.extend(batch.iter().map(|m| m.id));
-        store
-            .apply(&batch.into_iter().map(Mutation::upsert).collect::<Vec<_>>())
-            .await?;
-        offset += n as u64;
-    }
-    let fill = started.elapsed();
+    let (ids, filled) = fill(&store, total, CHANNELS).await?;
     println!(
         "filled {total} messages in {:.1?} ({:.0} messages/s through SqliteStore::apply)",
-        fill,
-        total as f64 / fill.as_secs_f64()
+        filled,
+        total as f64 / filled.as_secs_f64()
     );
 
     let raw = sqlx::sqlite::SqlitePoolOptions::new()
@@ -101,7 +73,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         plain.push(t.elapsed());
         assert!(row.is_some());
     }
-    report("point read: message(id)", &mut ours, &mut plain);
+    report(
+        "point read: message(id)",
+        &mut ours,
+        "plain sqlx",
+        &mut plain,
+    );
 
     let (mut ours, mut plain) = (Vec::with_capacity(READS), Vec::with_capacity(READS));
     for _ in 0..READS {
@@ -124,7 +101,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         assert_eq!(rows.len(), 50);
         let _ = rows[0].try_get::<&str, _>(0)?;
     }
-    report("page read: last 50 of a channel", &mut ours, &mut plain);
+    report(
+        "page read: last 50 of a channel",
+        &mut ours,
+        "plain sqlx",
+        &mut plain,
+    );
     let size = std::fs::metadata(&path)?.len()
         + std::fs::metadata(path.with_extension("db-wal")).map_or(0, |m| m.len());
     println!(
