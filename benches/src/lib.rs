@@ -93,3 +93,17 @@ pub fn report(what: &str, ours: &mut [Duration], baseline_name: &str, baseline: 
         o99 / b99
     );
 }
+
+/// The read binaries time pages of this many messages per channel.
+pub const PAGE: u64 = 50;
+
+/// Refuses a message count too small for every channel to hold a full page.
+pub fn check_total(total: u64, channels: u64) -> Result<(), String> {
+    let least = PAGE * channels;
+    if total < least {
+        return Err(format!(
+            "MESSAGES must be at least {least} ({PAGE} per channel over {channels} channels), got {total}"
+        ));
+    }
+    Ok(())
+}

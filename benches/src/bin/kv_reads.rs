@@ -12,7 +12,7 @@
 
 use std::time::Instant;
 
-use persist_benches::{Lcg, fill, report};
+use persist_benches::{Lcg, check_total, fill, report};
 use persist_core::{ChannelId, MessagePage, Migrations, ReadApi, Store};
 use persist_kv::{KvEngine, Space, key};
 use persist_redb::RedbStore;
@@ -97,6 +97,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|a| a.parse())
         .transpose()?
         .unwrap_or(1_000_000);
+    check_total(total, CHANNELS)?;
     let dir = tempfile::tempdir()?;
     match engine.as_str() {
         "redb" => {

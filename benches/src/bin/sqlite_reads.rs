@@ -12,7 +12,7 @@
 
 use std::time::Instant;
 
-use persist_benches::{Lcg, fill, report};
+use persist_benches::{Lcg, check_total, fill, report};
 use persist_core::{ChannelId, MessagePage, Migrations, ReadApi};
 use persist_sqlite::{SqliteConfig, SqliteStore};
 use sqlx::Row;
@@ -27,6 +27,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|a| a.parse())
         .transpose()?
         .unwrap_or(1_000_000);
+    check_total(total, CHANNELS)?;
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("reads.db");
     let store = SqliteStore::open(SqliteConfig::new(&path), &Migrations::new()).await?;
