@@ -568,3 +568,54 @@ async fn reads_under_pending_reconciliation_see_it() {
         2
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enqueue_now_waits_for_room_on_a_multi_thread_runtime() {
+    let store = TestStore {
+        pause: Duration::from_millis(10),
+        ..Default::default()
+    };
+    let config = CacheConfig {
+        batch_size: 20,
+        queue_capacity: 50,
+        batch_delay: Duration::from_millis(2),
+        ..Default::default()
+    };
+    let cache = Cache::new(store.clone(), Ruleset::default(), config).unwrap();
+    for i in 0..500u64 {
+        cache.enqueue_now([Mutation::upsert(fx::user(i))]).unwrap();
+        assert!(cache.stats().queued <= 50);
+    }
+    cache.shutdown().await.unwrap();
+    let stats = cache.stats();
+    assert_eq!(stats.over_capacity, 0);
+    assert_eq!(store.inner.counts().await.unwrap().users, 500);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn enqueue_now_queues_past_the_bound_where_it_cannot_wait_and_repays_it() {
+    let config = CacheConfig {
+        batch_size: 10,
+        queue_capacity: 10,
+        batch_delay: Duration::from_millis(2),
+        ..Default::default()
+    };
+    let store = MemoryStore::new();
+    let cache = Cache::new(store.clone(), Ruleset::default(), config).unwrap();
+    // The writer cannot run while this task does not yield: 25 go in anyway.
+    for i in 0..25u64 {
+        cache.enqueue_now([Mutation::upsert(fx::user(i))]).unwrap();
+    }
+    assert_eq!(cache.stats().over_capacity, 15);
+    cache.flush().await.unwrap();
+    assert_eq!(store.counts().await.unwrap().users, 25);
+    // The overdraft is repaid: exactly the bound is free again, no more.
+    let mut accepted = 0;
+    for i in 100..200u64 {
+        if cache.try_enqueue(Mutation::upsert(fx::user(i))).is_ok() {
+            accepted += 1;
+        }
+    }
+    assert_eq!(accepted, 10);
+    cache.shutdown().await.unwrap();
+}

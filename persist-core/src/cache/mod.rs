@@ -9,7 +9,7 @@ mod stats;
 mod writer;
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Instant, SystemTime};
 
@@ -30,6 +30,9 @@ pub(crate) struct Inner {
     pending: Mutex<Pending>,
     /// One permit per free slot in the queue (the bound).
     permits: Semaphore,
+    /// Slots taken past the bound by [`Cache::enqueue_now`] where it could
+    /// not wait; repaid before freed slots become permits again.
+    overdraft: AtomicUsize,
     /// Wakes the writer.
     wake: Notify,
     /// The `enqueued` sequence number up to which everything is settled.
@@ -52,6 +55,30 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Inner {
+    /// Frees queue slots, paying back any overdraft first.
+    fn release_slots(&self, slots: usize) {
+        let mut owed = self.overdraft.load(Ordering::Acquire);
+        loop {
+            let paid = owed.min(slots);
+            if paid == 0 {
+                break;
+            }
+            match self.overdraft.compare_exchange(
+                owed,
+                owed - paid,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => {
+                    self.permits.add_permits(slots - paid);
+                    return;
+                }
+                Err(now) => owed = now,
+            }
+        }
+        self.permits.add_permits(slots);
+    }
+
     fn lock_pending(&self) -> MutexGuard<'_, Pending> {
         lock(&self.pending)
     }
@@ -116,6 +143,7 @@ impl Cache {
         let inner = Arc::new(Inner {
             store,
             permits: Semaphore::new(config.queue_capacity),
+            overdraft: AtomicUsize::new(0),
             rules,
             config,
             pending: Mutex::new(Pending::default()),
@@ -184,6 +212,55 @@ impl Cache {
         Ok(())
     }
 
+    /// Queues several mutations (one event's worth) in order, from code that
+    /// cannot await, such as a serenity collector running in the shard.
+    ///
+    /// Nothing is dropped: when the queue is full it blocks the thread until
+    /// there is room on a multi-thread runtime (backpressure on the caller),
+    /// and elsewhere queues past the bound, counted in
+    /// [`CacheStats::over_capacity`], which later commits pay back.
+    ///
+    /// ```
+    /// use persist_core::{Cache, MemoryStore, Migrations, Mutation, model::Guild, GuildId, ReadApi};
+    /// # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
+    /// let cache = Cache::new(MemoryStore::open(&Migrations::new()).await?, Default::default(), Default::default())?;
+    /// let guild = Guild { id: GuildId::new(1), name: "ferris club".into(), ..Default::default() };
+    /// cache.enqueue_now([Mutation::upsert(guild)])?;
+    /// assert!(cache.guild(GuildId::new(1)).await?.is_some());
+    /// # cache.shutdown().await?;
+    /// # Ok::<(), persist_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn enqueue_now(&self, mutations: impl IntoIterator<Item = Mutation>) -> Result<()> {
+        for mutation in self.filter(mutations) {
+            match self.inner.permits.try_acquire() {
+                Ok(permit) => permit.forget(),
+                Err(tokio::sync::TryAcquireError::Closed) => return Err(Error::Closed),
+                Err(tokio::sync::TryAcquireError::NoPermits) => self.wait_for_room()?,
+            }
+            self.push(mutation)?;
+        }
+        Ok(())
+    }
+
+    /// Takes a queue slot when none is free, without awaiting.
+    fn wait_for_room(&self) -> Result<()> {
+        let runtime = tokio::runtime::Handle::try_current();
+        let can_block = runtime
+            .as_ref()
+            .is_ok_and(|r| r.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        if let (true, Ok(runtime)) = (can_block, runtime) {
+            let permit =
+                tokio::task::block_in_place(|| runtime.block_on(self.inner.permits.acquire()))
+                    .map_err(|_| Error::Closed)?;
+            permit.forget();
+        } else {
+            self.inner.overdraft.fetch_add(1, Ordering::AcqRel);
+            Counters::add(&self.inner.counters.over_capacity, 1);
+        }
+        Ok(())
+    }
+
     fn filter(&self, mutations: impl IntoIterator<Item = Mutation>) -> Vec<Mutation> {
         let now = SystemTime::now();
         let mut kept = Vec::new();
@@ -202,7 +279,7 @@ impl Cache {
             let mut pending = self.inner.lock_pending();
             if pending.closed {
                 drop(pending);
-                self.inner.permits.add_permits(1);
+                self.inner.release_slots(1);
                 return Err(Error::Closed);
             }
             let coalesced = pending.push(mutation, Instant::now());
@@ -216,7 +293,7 @@ impl Cache {
         Counters::add(&self.inner.counters.enqueued, 1);
         if coalesced {
             // Folded into a queued slot: the reserved slot is not used.
-            self.inner.permits.add_permits(1);
+            self.inner.release_slots(1);
             Counters::add(&self.inner.counters.coalesced, 1);
         }
         self.inner
@@ -298,6 +375,7 @@ impl Cache {
             coalesced: Counters::get(&c.coalesced),
             queued,
             queue_high_water: c.queue_high_water.load(Ordering::Relaxed),
+            over_capacity: Counters::get(&c.over_capacity),
             in_flight,
             batches_committed: Counters::get(&c.batches_committed),
             mutations_committed: Counters::get(&c.mutations_committed),

@@ -19,6 +19,9 @@ pub struct CacheStats {
     pub queued: usize,
     /// The most mutations that ever waited at once (never above the bound).
     pub queue_high_water: usize,
+    /// Mutations queued past the bound by `enqueue_now` where it could not
+    /// wait (a current-thread runtime); nothing was dropped.
+    pub over_capacity: u64,
     /// Mutations in the batch being committed now.
     pub in_flight: usize,
     /// Batches committed.
@@ -54,6 +57,7 @@ pub(crate) struct Counters {
     pub filtered: AtomicU64,
     pub coalesced: AtomicU64,
     pub queue_high_water: AtomicUsize,
+    pub over_capacity: AtomicU64,
     pub batches_committed: AtomicU64,
     pub mutations_committed: AtomicU64,
     pub commit_failures: AtomicU64,

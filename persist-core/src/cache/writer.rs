@@ -15,7 +15,7 @@ pub(crate) async fn run(inner: Arc<Inner>) {
             return;
         };
         // Room frees as soon as the batch leaves the queue.
-        inner.permits.add_permits(slots);
+        inner.release_slots(slots);
         commit(&inner, &batch, slots).await;
     }
 }
