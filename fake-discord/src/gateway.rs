@@ -1,0 +1,128 @@
+//! The gateway: one task per connection, streaming the session log in order.
+
+use std::sync::Arc;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::{Session, Shared, dispatch_frame, payload};
+
+/// Heartbeats are rare enough not to matter and frequent enough to be seen.
+const HEARTBEAT_INTERVAL_MS: u64 = 5_000;
+
+pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let shared = Arc::clone(&shared);
+        tokio::spawn(async move {
+            if let Err(e) = connection(stream, &shared).await {
+                tracing::debug!("fake gateway connection ended: {e}");
+            }
+        });
+    }
+}
+
+type Ws = tokio_tungstenite::WebSocketStream<TcpStream>;
+type WsResult<T> = Result<T, tokio_tungstenite::tungstenite::Error>;
+
+async fn connection(stream: TcpStream, shared: &Shared) -> WsResult<()> {
+    let mut ws = tokio_tungstenite::accept_async(stream).await?;
+    let kick = shared.state().kick;
+    send(
+        &mut ws,
+        json!({"op": 10, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}}).to_string(),
+    )
+    .await?;
+    // Index into the session log of the next dispatch to send; `None` until
+    // the client identified or resumed on this connection.
+    let mut next: Option<usize> = None;
+    loop {
+        // Registered before reading the state, so no change is missed.
+        let changed = shared.changed.notified();
+        if shared.state().kick != kick {
+            // Dropped without a close frame, like a failed network.
+            return Ok(());
+        }
+        if let Some(index) = next.as_mut() {
+            let frames: Vec<String> = match &shared.state().session {
+                Some(session) => session.log.get(*index..).unwrap_or_default().to_vec(),
+                None => Vec::new(),
+            };
+            *index += frames.len();
+            for frame in frames {
+                ws.feed(Message::Text(frame)).await?;
+            }
+            ws.flush().await?;
+        }
+        tokio::select! {
+            () = changed => {}
+            message = ws.next() => {
+                let Some(message) = message else { return Ok(()) };
+                let text = match message? {
+                    Message::Text(text) => text,
+                    Message::Close(_) => return Ok(()),
+                    _ => continue,
+                };
+                let Ok(frame) = serde_json::from_str::<Value>(&text) else { continue };
+                match frame["op"].as_u64() {
+                    Some(1) => send(&mut ws, json!({"op": 11}).to_string()).await?,
+                    Some(2) => next = Some(identify(shared)),
+                    Some(6) => match resume(shared, &frame["d"]) {
+                        Some(index) => next = Some(index),
+                        None => {
+                            send(&mut ws, json!({"op": 9, "d": false}).to_string()).await?;
+                        }
+                    },
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+async fn send(ws: &mut Ws, text: String) -> WsResult<()> {
+    ws.send(Message::Text(text)).await
+}
+
+/// Starts a new session: READY, then the after-READY dispatches.
+fn identify(shared: &Shared) -> usize {
+    {
+        let mut state = shared.state();
+        state.identifies += 1;
+        let id = format!("fake-session-{}", state.identifies);
+        let ready = payload::ready(&id, &shared.gateway_url, &state.ready_guilds);
+        let mut log = vec![dispatch_frame(1, "READY", &ready)];
+        for (event, d) in &state.after_ready {
+            log.push(dispatch_frame(log.len() as u64 + 1, event, d));
+        }
+        state.session = Some(Session { id, log });
+    }
+    shared.changed.notify_waiters();
+    0
+}
+
+/// Resumes the current session after `seq`, appending RESUMED; `None` if the
+/// session is not the current one.
+fn resume(shared: &Shared, d: &Value) -> Option<usize> {
+    let index = {
+        let mut state = shared.state();
+        state.resumes += 1;
+        let session = state.session.as_mut()?;
+        if d["session_id"].as_str() != Some(session.id.as_str()) {
+            return None;
+        }
+        let seq = d["seq"].as_u64().unwrap_or(0) as usize;
+        let index = seq.min(session.log.len());
+        let resumed_seq = session.log.len() as u64 + 1;
+        session
+            .log
+            .push(dispatch_frame(resumed_seq, "RESUMED", &json!({})));
+        index
+    };
+    shared.changed.notify_waiters();
+    Some(index)
+}

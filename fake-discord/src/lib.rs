@@ -1,0 +1,209 @@
+//! A fake Discord on loopback: the HTTP API a serenity client calls at
+//! start-up (pointed at with `HttpBuilder::proxy`) and a plain `ws://`
+//! gateway that speaks HELLO, IDENTIFY, READY, numbered dispatches,
+//! heartbeat ACKs and RESUME.
+//!
+//! Tests, the demo and the benchmarks use it to drive a real serenity
+//! `Client` without a token or a network. Dispatches are appended to the
+//! current session's log with consecutive sequence numbers; a connection
+//! streams the log in order, and a RESUME replays what the client missed.
+//!
+//! ```
+//! # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
+//! let discord = fake_discord::FakeDiscord::start().await?;
+//! assert!(discord.gateway_url().starts_with("ws://127.0.0.1:"));
+//! assert!(discord.http_url().starts_with("http://127.0.0.1:"));
+//! # Ok::<(), std::io::Error>(())
+//! # }).unwrap();
+//! ```
+
+#![warn(missing_docs)]
+#![recursion_limit = "256"]
+
+mod gateway;
+mod http;
+pub mod payload;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+
+/// A running fake Discord. Dropping it stops accepting connections.
+pub struct FakeDiscord {
+    shared: Arc<Shared>,
+    http_addr: SocketAddr,
+    gateway_addr: SocketAddr,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// State shared with the connection tasks.
+pub(crate) struct Shared {
+    state: Mutex<State>,
+    /// Wakes connections (new dispatches, a kick) and waiters.
+    changed: Notify,
+    gateway_url: String,
+}
+
+#[derive(Default)]
+pub(crate) struct State {
+    /// The current session, once a client identified.
+    session: Option<Session>,
+    /// Dispatches sent right after READY in every new session, back to back.
+    after_ready: Vec<(String, Value)>,
+    /// READY's guild list (as unavailable guilds).
+    ready_guilds: Vec<u64>,
+    identifies: u32,
+    resumes: u32,
+    /// Bumped to make every open connection drop without a close frame.
+    kick: u64,
+    http_requests: Vec<String>,
+}
+
+/// One gateway session: every dispatch sent in it, in order (seq = index + 1).
+pub(crate) struct Session {
+    id: String,
+    log: Vec<String>,
+}
+
+fn lock(mutex: &Mutex<State>) -> MutexGuard<'_, State> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Shared {
+    pub(crate) fn state(&self) -> MutexGuard<'_, State> {
+        lock(&self.state)
+    }
+}
+
+/// A gateway frame for a dispatch.
+pub(crate) fn dispatch_frame(seq: u64, event: &str, d: &Value) -> String {
+    json!({"op": 0, "s": seq, "t": event, "d": d}).to_string()
+}
+
+impl FakeDiscord {
+    /// Starts the HTTP API and the gateway on two free loopback ports.
+    pub async fn start() -> std::io::Result<Self> {
+        let http = TcpListener::bind("127.0.0.1:0").await?;
+        let gateway = TcpListener::bind("127.0.0.1:0").await?;
+        let http_addr = http.local_addr()?;
+        let gateway_addr = gateway.local_addr()?;
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State::default()),
+            changed: Notify::new(),
+            gateway_url: format!("ws://{gateway_addr}"),
+        });
+        let tasks = vec![
+            tokio::spawn(http::serve(http, Arc::clone(&shared))),
+            tokio::spawn(gateway::serve(gateway, Arc::clone(&shared))),
+        ];
+        Ok(Self {
+            shared,
+            http_addr,
+            gateway_addr,
+            tasks,
+        })
+    }
+
+    /// The base URL to give `HttpBuilder::proxy`.
+    pub fn http_url(&self) -> String {
+        format!("http://{}", self.http_addr)
+    }
+
+    /// The gateway's URL (what `GET /gateway` answers).
+    pub fn gateway_url(&self) -> String {
+        format!("ws://{}", self.gateway_addr)
+    }
+
+    /// Sets the guilds READY lists (as unavailable) in every new session.
+    pub fn set_ready_guilds(&self, guilds: impl IntoIterator<Item = u64>) {
+        self.shared.state().ready_guilds = guilds.into_iter().collect();
+    }
+
+    /// Sets the dispatches sent right after READY, with no delay, in every
+    /// new session (typically the GUILD_CREATEs).
+    pub fn set_after_ready(&self, dispatches: Vec<(String, Value)>) {
+        self.shared.state().after_ready = dispatches;
+    }
+
+    /// Appends a dispatch to the current session and returns its sequence
+    /// number; `None` if no client has identified yet.
+    pub fn dispatch(&self, event: &str, d: Value) -> Option<u64> {
+        let seq = {
+            let mut state = self.shared.state();
+            let session = state.session.as_mut()?;
+            let seq = session.log.len() as u64 + 1;
+            session.log.push(dispatch_frame(seq, event, &d));
+            seq
+        };
+        self.shared.changed.notify_waiters();
+        Some(seq)
+    }
+
+    /// Drops every open gateway connection without a close frame, as a
+    /// network failure would; the session stays resumable.
+    pub fn drop_connections(&self) {
+        self.shared.state().kick += 1;
+        self.shared.changed.notify_waiters();
+    }
+
+    /// Forgets the current session, so the next RESUME is refused and the
+    /// client identifies again (a new READY).
+    pub fn invalidate_session(&self) {
+        self.shared.state().session = None;
+        self.drop_connections();
+    }
+
+    /// How many IDENTIFYs and RESUMEs the gateway has answered.
+    pub fn connections(&self) -> (u32, u32) {
+        let state = self.shared.state();
+        (state.identifies, state.resumes)
+    }
+
+    /// The number of dispatches sent in the current session so far.
+    pub fn last_seq(&self) -> u64 {
+        self.shared
+            .state()
+            .session
+            .as_ref()
+            .map_or(0, |s| s.log.len() as u64)
+    }
+
+    /// The paths of the HTTP requests served, in order.
+    pub fn http_requests(&self) -> Vec<String> {
+        self.shared.state().http_requests.clone()
+    }
+
+    /// Waits until `identifies` IDENTIFYs and `resumes` RESUMEs have been
+    /// answered, or `timeout` passes; returns whether they were.
+    pub async fn wait_for_connections(
+        &self,
+        identifies: u32,
+        resumes: u32,
+        timeout: Duration,
+    ) -> bool {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let notified = self.shared.changed.notified();
+            let (i, r) = self.connections();
+            if i >= identifies && r >= resumes {
+                return true;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                return false;
+            }
+        }
+    }
+}
+
+impl Drop for FakeDiscord {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+        self.drop_connections();
+    }
+}
