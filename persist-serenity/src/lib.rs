@@ -1,6 +1,81 @@
-//! Plugs serenity-persist into a serenity 0.12 bot.
+//! serenity-persist for serenity 0.12 bots: a cache that survives restarts,
+//! plugged into a `ClientBuilder` with one line.
 //!
-//! This crate will hold the one-line `ClientBuilder` integration that applies
-//! every gateway event to the store before the bot's own handler sees it.
-//! Until it lands, drive a [`persist_core::Cache`] by hand.
+//! ```no_run
+//! use persist_serenity::{ClientBuilderExt, Migrations, Persist, ReadApi};
+//! use serenity::async_trait;
+//! use serenity::model::channel::Message;
+//! use serenity::prelude::*;
+//!
+//! struct Handler {
+//!     persist: Persist,
+//! }
+//!
+//! #[async_trait]
+//! impl EventHandler for Handler {
+//!     async fn message(&self, _ctx: Context, msg: Message) {
+//!         // The message is already in the cache, with everything before it.
+//!         use persist_serenity::convert::IntoCore;
+//!         let stored = self.persist.message(msg.id.into_core()).await;
+//!         assert!(matches!(stored, Ok(Some(_))));
+//!     }
+//! }
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let persist = Persist::open_sqlite("bot-cache.db", &Migrations::new()).await?;
+//! let intents = GatewayIntents::non_privileged() | GatewayIntents::MESSAGE_CONTENT;
+//! let mut client = Client::builder(std::env::var("DISCORD_TOKEN")?, intents)
+//!     .event_handler(Handler { persist: persist.clone() })
+//!     .persist(&persist)
+//!     .await?;
+//! client.start().await?;
+//! persist.shutdown().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! - **Backends** by Cargo feature: `sqlite` (default, [`sqlite`]), `redb`
+//!   ([`redb`]), `sled` ([`sled`]); the in-memory [`MemoryStore`] is always
+//!   there. Opening a store runs its migrations and the application's hooks.
+//! - **Order**: events are applied in the order the shard received them,
+//!   before serenity spawns the handlers (see the `hand_over` module's docs
+//!   for how the first READY of each session is caught).
+//! - **Nothing lost**: events serenity cannot parse (`Event::Unknown`) are
+//!   re-read from their raw JSON and applied; what cannot be applied is
+//!   logged and counted by event name in [`Persist::stats`].
+//! - **Restarts**: READY removes this shard's guilds the bot left while
+//!   offline; GUILD_CREATE removes channels, roles and emojis that are gone;
+//!   members are pruned only from complete lists
+//!   ([`Persist::request_all_members`]).
+
 #![warn(missing_docs)]
+
+mod builder;
+pub mod convert;
+mod hand_over;
+mod persist;
+mod tap;
+
+pub use builder::{ClientBuilderExt, PersistKey, PersistedClientBuilder};
+pub use persist::{Persist, PersistStats};
+pub use tap::GatewayStats;
+
+pub use persist_core::{
+    self, Cache, CacheConfig, CacheStats, ChannelId, ContentMode, Error, GuildId, MemoryStore,
+    MessageId, MessagePage, Migrations, Query, ReadApi, ResourceKind, Result, RoleId, Ruleset,
+    Store, UserId, model,
+};
+
+/// The SQLite backend (feature `sqlite`, on by default).
+#[cfg(feature = "sqlite")]
+pub use persist_sqlite as sqlite;
+
+/// The redb backend (feature `redb`).
+#[cfg(feature = "redb")]
+pub use persist_redb as redb;
+
+/// The sled backend (feature `sled`).
+#[cfg(feature = "sled")]
+pub use persist_sled as sled;
+
+/// serenity itself, as this crate was built against (0.12.5).
+pub use serenity;

@@ -1,0 +1,152 @@
+//! Installing the cache's collector on every shard runner before its first
+//! event, so that no event is missed or applied twice.
+//!
+//! Collectors run in the shard runner, in arrival order, before serenity
+//! spawns the handlers, which is what the cache needs. But a runner is
+//! created with none, and the first events of a session (READY and the
+//! GUILD_CREATEs right behind it) can be processed before any task outside
+//! the runner gets to add one. serenity 0.12.5 awaits one hook inside the
+//! runner before READY reaches the collectors: the voice manager's
+//! `register_shard`, called from the runner's own loop on every READY. So
+//! the cache registers as the voice manager (forwarding every call to the
+//! one the bot had, such as songbird) and, inside `register_shard`, while the
+//! runner waits, adds its collector to that runner. READY is then the first
+//! event the collector sees, and every later event of the session follows
+//! in order.
+//!
+//! - First connect and every re-IDENTIFY: a new runner, a new READY, a new
+//!   collector before it.
+//! - RESUME: the runner and its collector carry on; replayed events arrive
+//!   in order through the same collector.
+//! - A second READY in one runner (not something serenity does): the new
+//!   collector takes over and the old one removes itself, via a per-shard
+//!   generation, so nothing is applied twice.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serenity::futures::channel::mpsc::UnboundedSender as Sender;
+use serenity::gateway::{CollectorCallback, ShardManager, ShardRunnerMessage, VoiceGatewayManager};
+use serenity::model::id::{GuildId, ShardId, UserId};
+use serenity::model::voice::VoiceState;
+
+use crate::tap::Tap;
+
+/// How long `register_shard` waits for the runner to appear in the shard
+/// manager (it is inserted right after it starts).
+const RUNNER_WAIT: Duration = Duration::from_secs(30);
+
+pub(crate) struct HandOver {
+    tap: Arc<Tap>,
+    inner: Option<Arc<dyn VoiceGatewayManager>>,
+    manager: OnceLock<Weak<ShardManager>>,
+    generations: Arc<Mutex<HashMap<u32, u64>>>,
+}
+
+impl HandOver {
+    pub(crate) fn new(tap: Arc<Tap>, inner: Option<Arc<dyn VoiceGatewayManager>>) -> Self {
+        Self {
+            tap,
+            inner,
+            manager: OnceLock::new(),
+            generations: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// Gives the hand-over the client's shard manager (before it starts).
+    pub(crate) fn attach(&self, manager: &Arc<ShardManager>) {
+        if self.manager.set(Arc::downgrade(manager)).is_err() {
+            tracing::warn!("the cache was attached to a second client; it keeps the first");
+        }
+    }
+
+    /// Adds the collector to the runner of `shard_id`, which is waiting for
+    /// this call before it passes READY on.
+    async fn tap_runner(&self, shard_id: u32) {
+        let Some(manager) = self.manager.get().and_then(Weak::upgrade) else {
+            tracing::error!(
+                shard_id,
+                "no shard manager attached: events of this shard are not cached"
+            );
+            return;
+        };
+        let deadline = tokio::time::Instant::now() + RUNNER_WAIT;
+        loop {
+            {
+                let runners = manager.runners.lock().await;
+                if let Some(runner) = runners.get(&ShardId(shard_id)) {
+                    runner.runner_tx.add_collector(self.collector(shard_id));
+                    tracing::debug!(shard_id, "cache collector installed before READY");
+                    return;
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                tracing::error!(
+                    shard_id,
+                    "the shard runner never appeared: events of this shard are not cached"
+                );
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+
+    fn collector(&self, shard_id: u32) -> CollectorCallback {
+        let generation = {
+            let mut generations = lock(&self.generations);
+            let generation = generations.entry(shard_id).or_default();
+            *generation += 1;
+            *generation
+        };
+        let generations = Arc::clone(&self.generations);
+        let tap = Arc::clone(&self.tap);
+        CollectorCallback(Box::new(move |event| {
+            if lock(&generations).get(&shard_id) != Some(&generation) {
+                // A newer collector took over this shard.
+                return false;
+            }
+            tap.apply_event(event);
+            true
+        }))
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[async_trait]
+impl VoiceGatewayManager for HandOver {
+    async fn initialise(&self, shard_count: u32, user_id: UserId) {
+        if let Some(inner) = &self.inner {
+            inner.initialise(shard_count, user_id).await;
+        }
+    }
+
+    async fn register_shard(&self, shard_id: u32, sender: Sender<ShardRunnerMessage>) {
+        self.tap_runner(shard_id).await;
+        if let Some(inner) = &self.inner {
+            inner.register_shard(shard_id, sender).await;
+        }
+    }
+
+    async fn deregister_shard(&self, shard_id: u32) {
+        if let Some(inner) = &self.inner {
+            inner.deregister_shard(shard_id).await;
+        }
+    }
+
+    async fn server_update(&self, guild_id: GuildId, endpoint: &Option<String>, token: &str) {
+        if let Some(inner) = &self.inner {
+            inner.server_update(guild_id, endpoint, token).await;
+        }
+    }
+
+    async fn state_update(&self, guild_id: GuildId, voice_state: &VoiceState) {
+        if let Some(inner) = &self.inner {
+            inner.state_update(guild_id, voice_state).await;
+        }
+    }
+}

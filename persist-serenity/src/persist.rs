@@ -1,0 +1,147 @@
+//! [`Persist`]: the cache as a serenity bot holds it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use async_trait::async_trait;
+use persist_core::{Answer, Cache, CacheStats, GuildId, Query, ReadApi, Result};
+use serde_json::Value;
+use serenity::gateway::{ChunkGuildFilter, ShardMessenger};
+use serenity::model::event::Event;
+
+use crate::convert::IntoSerenity;
+use crate::tap::{GatewayStats, Tap};
+
+/// A persistent cache plugged into serenity: the [`Cache`] (store, ruleset,
+/// write pipeline) plus what the gateway side keeps (session, member
+/// requests, counters). Cloning is cheap; clones share everything.
+///
+/// Plug it into a client with
+/// [`ClientBuilderExt::persist`](crate::ClientBuilderExt::persist) and read
+/// through [`ReadApi`]: reads see every event already received, committed or
+/// not.
+///
+/// ```
+/// use persist_serenity::{Persist, Cache, MemoryStore, Migrations, ReadApi, GuildId};
+/// # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
+/// let store = MemoryStore::open(&Migrations::new()).await?;
+/// let persist = Persist::new(Cache::new(store, Default::default(), Default::default())?);
+/// persist.apply_dispatch("GUILD_CREATE", &serde_json::json!({"id": "1", "name": "ferris club"}));
+/// assert_eq!(persist.guild(GuildId::new(1)).await?.unwrap().name, "ferris club");
+/// assert_eq!(persist.stats().gateway.applied, 1);
+/// persist.shutdown().await?;
+/// # Ok::<(), persist_serenity::Error>(())
+/// # }).unwrap();
+/// ```
+#[derive(Clone)]
+pub struct Persist {
+    tap: Arc<Tap>,
+    nonces: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for Persist {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Persist")
+            .field("cache", self.tap.cache())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Everything the cache counts.
+#[derive(Debug, Clone)]
+pub struct PersistStats {
+    /// The write pipeline's counters.
+    pub cache: CacheStats,
+    /// The gateway side's counters (events seen, applied, recovered, failed).
+    pub gateway: GatewayStats,
+}
+
+impl Persist {
+    /// Wraps a started cache.
+    pub fn new(cache: Cache) -> Self {
+        Self {
+            tap: Arc::new(Tap::new(cache)),
+            nonces: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// Opens (or creates) a SQLite cache at `path` with the default
+    /// ruleset and pipeline settings; its migrations and `migrations` (the
+    /// application's hooks) run first. Must be called within a tokio runtime.
+    #[cfg(feature = "sqlite")]
+    pub async fn open_sqlite(
+        path: impl AsRef<std::path::Path>,
+        migrations: &persist_core::Migrations,
+    ) -> Result<Self> {
+        let config = persist_sqlite::SqliteConfig::new(path.as_ref());
+        let store = persist_sqlite::SqliteStore::open(config, migrations).await?;
+        Ok(Self::new(Cache::new(
+            store,
+            Default::default(),
+            Default::default(),
+        )?))
+    }
+
+    /// The cache underneath.
+    pub fn cache(&self) -> &Cache {
+        self.tap.cache()
+    }
+
+    pub(crate) fn tap(&self) -> Arc<Tap> {
+        Arc::clone(&self.tap)
+    }
+
+    /// The pipeline's and the gateway side's counters.
+    pub fn stats(&self) -> PersistStats {
+        PersistStats {
+            cache: self.cache().stats(),
+            gateway: self.tap.stats(),
+        }
+    }
+
+    /// Applies one gateway event as the shard would (for replays and for
+    /// bots that feed events themselves).
+    pub fn apply_event(&self, event: &Event) {
+        self.tap.apply_event(event);
+    }
+
+    /// Applies one raw dispatch: its event name and its `d` object.
+    pub fn apply_dispatch(&self, event: &str, data: &Value) {
+        self.tap.apply(event, data, false);
+    }
+
+    /// Asks the shard for every member of a guild. When every chunk of the
+    /// answer has arrived, members the store has but the answer did not list
+    /// are removed: a complete list is the only one members are pruned from.
+    /// Needs the `GUILD_MEMBERS` intent.
+    pub fn request_all_members(&self, shard: &ShardMessenger, guild_id: GuildId) {
+        let n = self.nonces.fetch_add(1, Ordering::Relaxed);
+        // Discord caps nonces at 32 bytes.
+        let nonce = format!("persist:{:x}:{n:x}", guild_id.get() & 0xFFFF_FFFF);
+        self.tap.expect_chunks(nonce.clone(), guild_id);
+        shard.chunk_guild(
+            guild_id.into_serenity(),
+            None,
+            false,
+            ChunkGuildFilter::Query(String::new()),
+            Some(nonce),
+        );
+    }
+
+    /// Returns once everything received so far is durable.
+    pub async fn flush(&self) -> Result<()> {
+        self.cache().flush().await
+    }
+
+    /// Commits what is queued and stops the writer. Call before exiting.
+    pub async fn shutdown(&self) -> Result<()> {
+        self.cache().shutdown().await
+    }
+}
+
+#[async_trait]
+impl ReadApi for Persist {
+    async fn query(&self, query: &Query) -> Result<Answer> {
+        self.cache().read(query).await
+    }
+}

@@ -1,0 +1,320 @@
+//! The middle-man: each gateway event, in the order the shard received it,
+//! becomes mutations queued in the cache before serenity dispatches it.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use persist_core::gateway::{Applied, Session, to_mutations};
+use persist_core::{Cache, GuildId, Mutation, UserId};
+use serde_json::Value;
+use serenity::model::event::Event;
+
+/// How many member requests can be waiting for their chunks at once; older
+/// ones (their chunks lost with a connection) are forgotten first.
+const MAX_OPEN_CHUNK_REQUESTS: usize = 1_024;
+
+/// What happened to the gateway events the cache saw.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GatewayStats {
+    /// Dispatches seen, in arrival order, by every shard.
+    pub events: u64,
+    /// Dispatches turned into mutations and queued.
+    pub applied: u64,
+    /// Dispatches that carry nothing a cache keeps (typing, interactions, ...).
+    pub not_cached: u64,
+    /// Dispatches serenity could not parse (`Event::Unknown`) that were
+    /// re-read from their raw JSON and applied: nothing lost.
+    pub recovered: u64,
+    /// Dispatches that could not be applied, by event name (each is logged).
+    pub failed: BTreeMap<String, u64>,
+    /// The last failure, with its event name and reason.
+    pub last_failure: Option<String>,
+}
+
+impl GatewayStats {
+    /// How many dispatches could not be applied, all names together.
+    pub fn failed_total(&self) -> u64 {
+        self.failed.values().sum()
+    }
+}
+
+/// Shared by every shard's collector.
+pub(crate) struct Tap {
+    cache: Cache,
+    session: Mutex<Session>,
+    chunks: Mutex<ChunkRequests>,
+    events: AtomicU64,
+    applied: AtomicU64,
+    not_cached: AtomicU64,
+    recovered: AtomicU64,
+    failures: Mutex<(BTreeMap<String, u64>, Option<String>)>,
+}
+
+// Nothing panics while these locks are held; a poisoned one is still whole.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Tap {
+    pub(crate) fn new(cache: Cache) -> Self {
+        Self {
+            cache,
+            session: Mutex::new(Session::default()),
+            chunks: Mutex::new(ChunkRequests::default()),
+            events: AtomicU64::new(0),
+            applied: AtomicU64::new(0),
+            not_cached: AtomicU64::new(0),
+            recovered: AtomicU64::new(0),
+            failures: Mutex::new((BTreeMap::new(), None)),
+        }
+    }
+
+    pub(crate) fn cache(&self) -> &Cache {
+        &self.cache
+    }
+
+    /// Applies one event serenity parsed (or kept raw as `Event::Unknown`).
+    pub(crate) fn apply_event(&self, event: &Event) {
+        match event {
+            Event::Unknown(unknown) => self.apply(&unknown.kind, &unknown.value, true),
+            parsed => match dispatch_of(parsed) {
+                Ok((name, data)) => self.apply(&name, &data, false),
+                Err(reason) => {
+                    self.events.fetch_add(1, Ordering::Relaxed);
+                    let name = parsed.name().unwrap_or_else(|| "UNKNOWN".to_owned());
+                    self.fail(&name, &reason);
+                }
+            },
+        }
+    }
+
+    /// Applies one raw dispatch: its event name and its `d` object.
+    pub(crate) fn apply(&self, event: &str, data: &Value, unparsed: bool) {
+        self.events.fetch_add(1, Ordering::Relaxed);
+        if event == "READY"
+            && let Some(Ok(id)) = data
+                .get("user")
+                .and_then(|u| u.get("id"))
+                .map(|id| serde_json::from_value::<UserId>(id.clone()))
+        {
+            lock(&self.session).current_user = Some(id);
+        }
+        let session = *lock(&self.session);
+        match to_mutations(event, data, &session) {
+            Ok(Applied::Mutations(mut mutations)) => {
+                if event == "GUILD_MEMBERS_CHUNK" {
+                    mutations.extend(lock(&self.chunks).observe(data));
+                }
+                match self.cache.enqueue_now(mutations) {
+                    Ok(()) => {
+                        self.applied.fetch_add(1, Ordering::Relaxed);
+                        if unparsed {
+                            self.recovered.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                    Err(e) => self.fail(event, &e.to_string()),
+                }
+            }
+            Ok(Applied::NotCached) => {
+                self.not_cached.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(e) => self.fail(event, &e.reason),
+        }
+    }
+
+    fn fail(&self, event: &str, reason: &str) {
+        tracing::warn!(
+            event,
+            reason,
+            "a gateway event could not be applied to the cache"
+        );
+        let mut failures = lock(&self.failures);
+        *failures.0.entry(event.to_owned()).or_default() += 1;
+        failures.1 = Some(format!("{event}: {reason}"));
+    }
+
+    /// Expects the chunks of a full member request (query "", no limit).
+    pub(crate) fn expect_chunks(&self, nonce: String, guild_id: GuildId) {
+        lock(&self.chunks).expect(nonce, guild_id);
+    }
+
+    pub(crate) fn stats(&self) -> GatewayStats {
+        let failures = lock(&self.failures);
+        GatewayStats {
+            events: self.events.load(Ordering::Relaxed),
+            applied: self.applied.load(Ordering::Relaxed),
+            not_cached: self.not_cached.load(Ordering::Relaxed),
+            recovered: self.recovered.load(Ordering::Relaxed),
+            failed: failures.0.clone(),
+            last_failure: failures.1.clone(),
+        }
+    }
+}
+
+/// The event name and `d` object of a parsed event, as Discord sent them
+/// (serenity's models serialize to Discord's shape).
+fn dispatch_of(event: &Event) -> Result<(String, Value), String> {
+    let value = serde_json::to_value(event).map_err(|e| format!("cannot re-serialize: {e}"))?;
+    let Value::Object(mut frame) = value else {
+        return Err("re-serialized to a non-object".to_owned());
+    };
+    let name = match frame.remove("t") {
+        Some(Value::String(name)) => name,
+        _ => return Err("re-serialized without an event name".to_owned()),
+    };
+    let mut data = frame.remove("d").unwrap_or(Value::Null);
+    // serenity writes every optional field it did not receive as null. Where
+    // a whole object is sent, null and absent mean the same; in the updates
+    // that Discord sends whole but the cache applies as patches, a top-level
+    // null may clear a field (a nickname removed), so those stay.
+    let keep_top_level_nulls = matches!(
+        name.as_str(),
+        "GUILD_MEMBER_UPDATE" | "GUILD_UPDATE" | "THREAD_UPDATE"
+    );
+    strip_nulls(&mut data, keep_top_level_nulls);
+    Ok((name, data))
+}
+
+/// Removes null fields from objects, nested ones included.
+fn strip_nulls(value: &mut Value, keep_this_level: bool) {
+    match value {
+        Value::Object(fields) => {
+            if !keep_this_level {
+                fields.retain(|_, v| !v.is_null());
+            }
+            for v in fields.values_mut() {
+                strip_nulls(v, false);
+            }
+        }
+        Value::Array(items) => {
+            for v in items {
+                strip_nulls(v, false);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Full member requests of ours waiting for their chunks, by nonce.
+#[derive(Default)]
+struct ChunkRequests {
+    open: HashMap<String, ChunkRequest>,
+    order: VecDeque<String>,
+}
+
+struct ChunkRequest {
+    guild_id: GuildId,
+    seen: BTreeSet<u64>,
+    members: Vec<UserId>,
+}
+
+impl ChunkRequests {
+    fn expect(&mut self, nonce: String, guild_id: GuildId) {
+        if self.order.len() >= MAX_OPEN_CHUNK_REQUESTS
+            && let Some(oldest) = self.order.pop_front()
+        {
+            self.open.remove(&oldest);
+        }
+        self.order.push_back(nonce.clone());
+        self.open.insert(
+            nonce,
+            ChunkRequest {
+                guild_id,
+                seen: BTreeSet::new(),
+                members: Vec::new(),
+            },
+        );
+    }
+
+    /// Takes one chunk; after the last chunk of a complete answer, the
+    /// mutation that removes every member it did not list.
+    fn observe(&mut self, chunk: &Value) -> Option<Mutation> {
+        let nonce = chunk.get("nonce")?.as_str()?;
+        let request = self.open.get_mut(nonce)?;
+        let index = chunk.get("chunk_index")?.as_u64()?;
+        let count = chunk.get("chunk_count")?.as_u64()?;
+        let not_found = chunk
+            .get("not_found")
+            .and_then(Value::as_array)
+            .is_some_and(|n| !n.is_empty());
+        let members = chunk.get("members").and_then(Value::as_array);
+        let ids: Option<Vec<UserId>> = members.map(|members| {
+            members
+                .iter()
+                .filter_map(|m| serde_json::from_value(m.get("user")?.get("id")?.clone()).ok())
+                .collect()
+        });
+        let complete_chunk = ids
+            .as_ref()
+            .zip(members)
+            .is_some_and(|(ids, members)| ids.len() == members.len());
+        if not_found
+            || !complete_chunk
+            || request.guild_id.get().to_string() != chunk.get("guild_id")?.as_str()?
+        {
+            // Not an answer we can prune from: forget it.
+            self.open.remove(nonce);
+            return None;
+        }
+        request.seen.insert(index);
+        request.members.extend(ids.unwrap_or_default());
+        if (request.seen.len() as u64) < count {
+            return None;
+        }
+        let request = self.open.remove(nonce)?;
+        self.order.retain(|n| n != nonce);
+        Some(Mutation::RetainGuildMembers {
+            guild_id: request.guild_id,
+            keep: request.members,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn chunk(index: u32, count: u32, users: &[u64], nonce: &str) -> Value {
+        let members: Vec<Value> = users
+            .iter()
+            .map(|u| json!({"user": {"id": u.to_string()}}))
+            .collect();
+        json!({"guild_id": "7", "members": members, "chunk_index": index, "chunk_count": count, "nonce": nonce})
+    }
+
+    #[test]
+    fn members_are_pruned_only_after_every_chunk_of_our_request() {
+        let mut requests = ChunkRequests::default();
+        requests.expect("n1".into(), GuildId::new(7));
+        assert_eq!(requests.observe(&chunk(1, 3, &[3, 4], "n1")), None);
+        assert_eq!(requests.observe(&chunk(0, 3, &[1, 2], "n1")), None);
+        // A chunk of somebody else's request changes nothing.
+        assert_eq!(requests.observe(&chunk(2, 3, &[9], "other")), None);
+        let Some(Mutation::RetainGuildMembers { guild_id, mut keep }) =
+            requests.observe(&chunk(2, 3, &[5], "n1"))
+        else {
+            panic!("no prune after the last chunk");
+        };
+        keep.sort();
+        assert_eq!(guild_id, GuildId::new(7));
+        assert_eq!(keep, [1, 2, 3, 4, 5].map(UserId::new));
+        assert!(requests.open.is_empty());
+    }
+
+    #[test]
+    fn an_answer_with_not_found_or_an_unreadable_member_prunes_nothing() {
+        let mut requests = ChunkRequests::default();
+        requests.expect("n".into(), GuildId::new(7));
+        let mut first = chunk(0, 2, &[1], "n");
+        first["not_found"] = json!(["5"]);
+        assert_eq!(requests.observe(&first), None);
+        assert_eq!(requests.observe(&chunk(1, 2, &[2], "n")), None);
+
+        requests.expect("m".into(), GuildId::new(7));
+        let mut broken = chunk(0, 1, &[1], "m");
+        broken["members"][0]["user"]["id"] = json!("not a snowflake");
+        assert_eq!(requests.observe(&broken), None);
+    }
+}
