@@ -180,12 +180,15 @@ pub(super) fn guild_delete(ctx: &Ctx<'_>, data: &Value) -> Result<Vec<Mutation>,
 }
 
 pub(super) fn role_upsert(ctx: &Ctx<'_>, data: &Value) -> Result<Vec<Mutation>, GatewayError> {
-    let guild_id: GuildId = ctx.id(data, "guild_id")?;
-    let role: Role = ctx.model(
-        data.get("role")
-            .ok_or_else(|| ctx.error("missing `role`"))?,
-        "role",
-    )?;
+    let role_value = data
+        .get("role")
+        .ok_or_else(|| ctx.error("missing `role`"))?;
+    // Discord sends the guild beside the role; serenity's re-serialized
+    // events carry it inside the role.
+    let guild_id: GuildId = ctx
+        .id(data, "guild_id")
+        .or_else(|e| ctx.id(role_value, "guild_id").map_err(|_| e))?;
+    let role: Role = ctx.model(role_value, "role")?;
     Ok(vec![Mutation::upsert(Role { guild_id, ..role })])
 }
 
