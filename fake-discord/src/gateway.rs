@@ -71,6 +71,7 @@ async fn connection(stream: TcpStream, shared: &Shared) -> WsResult<()> {
                 match frame["op"].as_u64() {
                     Some(1) => send(&mut ws, json!({"op": 11}).to_string()).await?,
                     Some(2) => next = Some(identify(shared)),
+                    Some(8) => request_members(shared, &frame["d"]),
                     Some(6) => match resume(shared, &frame["d"]) {
                         Some(index) => next = Some(index),
                         None => {
@@ -103,6 +104,44 @@ fn identify(shared: &Shared) -> usize {
     }
     shared.changed.notify_waiters();
     0
+}
+
+/// Members in one GUILD_MEMBERS_CHUNK, as Discord sends them.
+const CHUNK_SIZE: usize = 1_000;
+
+/// Answers REQUEST_GUILD_MEMBERS for every member (query "" and limit 0) or
+/// for the first `limit`.
+fn request_members(shared: &Shared, d: &Value) {
+    {
+        let mut state = shared.state();
+        let Some(guild_id) = d["guild_id"]
+            .as_str()
+            .and_then(|g| g.parse::<u64>().ok())
+            .or_else(|| d["guild_id"].as_u64())
+        else {
+            return;
+        };
+        let mut members = state.guild_members.get(&guild_id).cloned().unwrap_or_default();
+        if let Some(limit) = d["limit"].as_u64().filter(|l| *l > 0) {
+            members.truncate(limit as usize);
+        }
+        let nonce = d["nonce"].as_str().map(str::to_owned);
+        let Some(session) = state.session.as_mut() else {
+            return;
+        };
+        let chunks: Vec<&[u64]> = if members.is_empty() {
+            vec![&[]]
+        } else {
+            members.chunks(CHUNK_SIZE).collect()
+        };
+        let count = chunks.len() as u32;
+        for (index, chunk) in chunks.into_iter().enumerate() {
+            let d = payload::members_chunk(guild_id, chunk, index as u32, count, nonce.as_deref());
+            let seq = session.log.len() as u64 + 1;
+            session.log.push(dispatch_frame(seq, "GUILD_MEMBERS_CHUNK", &d));
+        }
+    }
+    shared.changed.notify_waiters();
 }
 
 /// Resumes the current session after `seq`, appending RESUMED; `None` if the

@@ -56,6 +56,8 @@ pub(crate) struct State {
     after_ready: Vec<(String, Value)>,
     /// READY's guild list (as unavailable guilds).
     ready_guilds: Vec<u64>,
+    /// Every member of a guild, for REQUEST_GUILD_MEMBERS (op 8).
+    guild_members: std::collections::HashMap<u64, Vec<u64>>,
     identifies: u32,
     resumes: u32,
     /// Bumped to make every open connection drop without a close frame.
@@ -127,6 +129,12 @@ impl FakeDiscord {
     /// new session (typically the GUILD_CREATEs).
     pub fn set_after_ready(&self, dispatches: Vec<(String, Value)>) {
         self.shared.state().after_ready = dispatches;
+    }
+
+    /// Sets every member of a guild: a REQUEST_GUILD_MEMBERS (op 8) for it
+    /// is answered with GUILD_MEMBERS_CHUNKs of up to 1,000 members.
+    pub fn set_guild_members(&self, guild_id: u64, members: Vec<u64>) {
+        self.shared.state().guild_members.insert(guild_id, members);
     }
 
     /// Appends a dispatch to the current session and returns its sequence

@@ -91,7 +91,12 @@ impl Tap {
 
     /// Applies one raw dispatch: its event name and its `d` object.
     pub(crate) fn apply(&self, event: &str, data: &Value, unparsed: bool) {
-        self.events.fetch_add(1, Ordering::Relaxed);
+        self.apply_counted(event, data, unparsed);
+        // Counted once queued, so a reader who sees the count sees the event.
+        self.events.fetch_add(1, Ordering::Release);
+    }
+
+    fn apply_counted(&self, event: &str, data: &Value, unparsed: bool) {
         if event == "READY"
             && let Some(Ok(id)) = data
                 .get("user")
@@ -142,7 +147,7 @@ impl Tap {
     pub(crate) fn stats(&self) -> GatewayStats {
         let failures = lock(&self.failures);
         GatewayStats {
-            events: self.events.load(Ordering::Relaxed),
+            events: self.events.load(Ordering::Acquire),
             applied: self.applied.load(Ordering::Relaxed),
             not_cached: self.not_cached.load(Ordering::Relaxed),
             recovered: self.recovered.load(Ordering::Relaxed),

@@ -537,3 +537,42 @@ async fn a_dropped_connection_resumes_and_loses_nothing() {
     assert_eq!(persist.stats().gateway.events, sent + 2);
     running.stop().await;
 }
+
+/// Members are pruned after every chunk of a full member request, and only then.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_complete_member_list_prunes_members_that_left() {
+    let discord = FakeDiscord::start().await.unwrap();
+    let everyone: Vec<u64> = (0..2_500).map(|m| id(800_000 + m)).collect();
+    let spec = GuildSpec {
+        members: everyone[..50].to_vec(),
+        member_count: 2_500,
+        ..guild_spec(7, 1, 0)
+    };
+    discord.set_ready_guilds([spec.id]);
+    discord.set_after_ready(vec![guild_create(&spec)]);
+    discord.set_guild_members(spec.id, everyone.clone());
+    let persist = memory_persist().await;
+    // Left over from an earlier session: two members who left meanwhile.
+    for stale in [id(990_001), id(990_002)] {
+        let mut add = p::member(stale, &[], NOW_MS);
+        add["guild_id"] = json!(spec.id.to_string());
+        persist.apply_dispatch("GUILD_MEMBER_ADD", &add);
+    }
+    let running = connect(&discord, &persist, NoHandler).await;
+    seen(&persist, 4).await;
+    let g = GuildId::new(spec.id);
+    // The GUILD_CREATE's list is partial: nothing pruned.
+    assert_eq!(persist.guild_members(g, None, 10_000).await.unwrap().len(), 52);
+    let shard = {
+        let runners = running.manager.runners.lock().await;
+        runners.values().next().unwrap().runner_tx.clone()
+    };
+    persist.request_all_members(&shard, g);
+    // 3 chunks of up to 1,000.
+    seen(&persist, 7).await;
+    persist.flush().await.unwrap();
+    let members = persist.guild_members(g, None, 10_000).await.unwrap();
+    assert_eq!(members.len(), 2_500);
+    assert!(persist.member(g, UserId::new(id(990_001))).await.unwrap().is_none());
+    running.stop().await;
+}
