@@ -121,7 +121,11 @@ fn request_members(shared: &Shared, d: &Value) {
         else {
             return;
         };
-        let mut members = state.guild_members.get(&guild_id).cloned().unwrap_or_default();
+        let mut members = state
+            .guild_members
+            .get(&guild_id)
+            .cloned()
+            .unwrap_or_default();
         if let Some(limit) = d["limit"].as_u64().filter(|l| *l > 0) {
             members.truncate(limit as usize);
         }
@@ -138,7 +142,9 @@ fn request_members(shared: &Shared, d: &Value) {
         for (index, chunk) in chunks.into_iter().enumerate() {
             let d = payload::members_chunk(guild_id, chunk, index as u32, count, nonce.as_deref());
             let seq = session.log.len() as u64 + 1;
-            session.log.push(dispatch_frame(seq, "GUILD_MEMBERS_CHUNK", &d));
+            session
+                .log
+                .push(dispatch_frame(seq, "GUILD_MEMBERS_CHUNK", &d));
         }
     }
     shared.changed.notify_waiters();

@@ -562,7 +562,10 @@ async fn a_complete_member_list_prunes_members_that_left() {
     seen(&persist, 4).await;
     let g = GuildId::new(spec.id);
     // The GUILD_CREATE's list is partial: nothing pruned.
-    assert_eq!(persist.guild_members(g, None, 10_000).await.unwrap().len(), 52);
+    assert_eq!(
+        persist.guild_members(g, None, 10_000).await.unwrap().len(),
+        52
+    );
     let shard = {
         let runners = running.manager.runners.lock().await;
         runners.values().next().unwrap().runner_tx.clone()
@@ -573,6 +576,12 @@ async fn a_complete_member_list_prunes_members_that_left() {
     persist.flush().await.unwrap();
     let members = persist.guild_members(g, None, 10_000).await.unwrap();
     assert_eq!(members.len(), 2_500);
-    assert!(persist.member(g, UserId::new(id(990_001))).await.unwrap().is_none());
+    assert!(
+        persist
+            .member(g, UserId::new(id(990_001)))
+            .await
+            .unwrap()
+            .is_none()
+    );
     running.stop().await;
 }

@@ -1,0 +1,459 @@
+//! The demonstration: a real serenity client, a fake Discord on loopback, a
+//! realistic session stored in `./demo-cache.db` (SQLite), then what is
+//! stored and a few queries answered from the store. No token needed.
+//!
+//! ```text
+//! cargo run --release -p persist-serenity --example demo [-- PATH]
+//! ```
+//!
+//! Run it twice: the second run first reports what the first left on disk,
+//! and its session (in which the bot was removed from one guild while it was
+//! offline) is reconciled against it.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use fake_discord::FakeDiscord;
+use fake_discord::payload::{self as p, GuildSpec};
+use persist_serenity::serenity::all::{
+    ClientBuilder, EventHandler, GatewayIntents, HttpBuilder, ShardId,
+};
+use persist_serenity::{
+    ChannelId, ClientBuilderExt, GuildId, MessagePage, Migrations, Persist, ReadApi, UserId,
+};
+use serde_json::{Value, json};
+
+/// Guilds in the session; the first few are large.
+const GUILDS: u64 = 40;
+const LARGE_GUILDS: u64 = 3;
+/// Members of a large guild (sent in chunks) and at most of a small one.
+const LARGE_MEMBERS: u64 = 3_000;
+const SMALL_MEMBERS: u64 = 120;
+/// The mixed stream after the guilds arrive.
+const MESSAGES: u64 = 12_000;
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// A small deterministic generator (the session is the same on every run).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        self.0 >> 33
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+struct World {
+    guilds: Vec<GuildSpec>,
+    /// Every member of each guild (GUILD_CREATE sends all of a small guild's).
+    members: Vec<Vec<u64>>,
+}
+
+fn world() -> World {
+    // Ids made at a fixed moment, so every run's guilds are the same ones.
+    let made = |n: u64| p::snowflake(1_700_000_000_000, n);
+    let mut rng = Lcg(42);
+    let mut guilds = Vec::new();
+    let mut members = Vec::new();
+    for g in 0..GUILDS {
+        let id = made(g * 10_000);
+        let count = if g < LARGE_GUILDS {
+            LARGE_MEMBERS
+        } else {
+            10 + rng.below(SMALL_MEMBERS)
+        };
+        // Users overlap between guilds: a pool of 6,000 people.
+        let mut all: Vec<u64> = (0..count)
+            .map(|i| made(1_000_000 + (g * 97 + i * 13) % 6_000))
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        let channels = 3 + rng.below(8);
+        guilds.push(GuildSpec {
+            id,
+            name: format!(
+                "{} #{g}",
+                ["Rustaceans", "Ferris Fans", "Crab Rave", "Async Club"][g as usize % 4]
+            ),
+            owner_id: all[0],
+            channels: (1..=channels).map(|c| made(g * 10_000 + c)).collect(),
+            roles: (0..3 + rng.below(6))
+                .map(|r| made(g * 10_000 + 100 + r))
+                .collect(),
+            emojis: (0..rng.below(5))
+                .map(|e| made(g * 10_000 + 200 + e))
+                .collect(),
+            // Large guilds send only the first members; the rest come in chunks.
+            members: all[..all
+                .len()
+                .min(if g < LARGE_GUILDS { 100 } else { usize::MAX })]
+                .to_vec(),
+            member_count: all.len() as u64,
+        });
+        members.push(all);
+    }
+    World { guilds, members }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The mixed stream: mostly new messages, with edits, deletes, reactions,
+/// member joins and leaves, presences, and a few payloads serenity 0.12.5
+/// cannot parse.
+fn traffic(world: &World, skip_last_guild: bool) -> Vec<(String, Value)> {
+    let mut rng = Lcg(7);
+    let start = now_ms();
+    let guilds = &world.guilds[..world.guilds.len() - usize::from(skip_last_guild)];
+    let mut out: Vec<(String, Value)> = Vec::new();
+    let mut live: Vec<(u64, u64, u64, u64)> = Vec::new(); // message, channel, guild, author
+    let emojis = ["👍", "🎉", "🦀", "❤️", "😂"];
+    for n in 0..MESSAGES {
+        let gi = rng.below(guilds.len() as u64) as usize;
+        let guild = &guilds[gi];
+        let channel = guild.channels[rng.below(guild.channels.len() as u64) as usize];
+        let members = &world.members[gi];
+        let author = members[rng.below(members.len() as u64) as usize];
+        let id = p::snowflake(start, n);
+        let text = format!(
+            "message {n} in {} — {}",
+            guild.name,
+            [
+                "hello",
+                "gm",
+                "ship it",
+                "cargo test passes",
+                "who broke main?"
+            ][n as usize % 5]
+        );
+        out.push((
+            "MESSAGE_CREATE".into(),
+            p::message_create(id, channel, guild.id, author, &text),
+        ));
+        live.push((id, channel, guild.id, author));
+        let roll = rng.below(100);
+        let pick = live[rng.below(live.len() as u64) as usize];
+        match roll {
+            0..=11 => out.push((
+                "MESSAGE_UPDATE".into(),
+                p::message_update(
+                    pick.0,
+                    pick.1,
+                    pick.2,
+                    pick.3,
+                    &format!("edited at {n}"),
+                    start + n,
+                ),
+            )),
+            12..=17 => {
+                out.push((
+                    "MESSAGE_DELETE".into(),
+                    p::message_delete(pick.0, pick.1, pick.2),
+                ));
+                live.retain(|m| m.0 != pick.0);
+            }
+            18..=35 => {
+                let emoji = emojis[rng.below(emojis.len() as u64) as usize];
+                out.push((
+                    "MESSAGE_REACTION_ADD".into(),
+                    p::reaction(author, pick.1, pick.0, pick.2, emoji),
+                ));
+                if roll == 18 {
+                    out.push((
+                        "MESSAGE_REACTION_REMOVE".into(),
+                        p::reaction(author, pick.1, pick.0, pick.2, emoji),
+                    ));
+                }
+            }
+            36 => {
+                // As Discord sends it; serenity 0.12.5 cannot parse it.
+                out.push((
+                    "MESSAGE_REACTION_REMOVE_EMOJI".into(),
+                    json!({"channel_id": pick.1.to_string(),
+                    "guild_id": pick.2.to_string(), "message_id": pick.0.to_string(),
+                    "emoji": {"id": null, "name": "👍"}}),
+                ));
+            }
+            37..=39 => {
+                let status = ["online", "idle", "dnd"][n as usize % 3];
+                out.push((
+                    "PRESENCE_UPDATE".into(),
+                    json!({"user": {"id": author.to_string()},
+                    "guild_id": guild.id.to_string(), "status": status,
+                    "activities": [], "client_status": {"desktop": status}}),
+                ));
+            }
+            40 => {
+                let mut add = p::member(p::snowflake(start, 1_000_000 + n), &[], start);
+                add["guild_id"] = json!(guild.id.to_string());
+                out.push(("GUILD_MEMBER_ADD".into(), add));
+            }
+            41 if n % 5 == 0 => {
+                // A role without `colors`, as Discord sent roles until 2025:
+                // serenity 0.12.5 cannot parse it.
+                let mut role = p::role(guild.roles[0], &format!("renamed {n}"), 1);
+                role.as_object_mut().map(|r| r.remove("colors"));
+                out.push((
+                    "GUILD_ROLE_UPDATE".into(),
+                    json!({"guild_id": guild.id.to_string(), "role": role}),
+                ));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn bar(done: u64, total: u64, started: Instant) {
+    use std::io::IsTerminal;
+    static LAST_QUARTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    if !std::io::stderr().is_terminal() {
+        // In a log, one line per quarter.
+        let quarter = done * 4 / total.max(1);
+        if quarter == LAST_QUARTER.swap(quarter, std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+    }
+    let width = 40;
+    let filled = (done * width / total.max(1)) as usize;
+    let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-9);
+    let start = if std::io::stderr().is_terminal() {
+        "\r"
+    } else {
+        "\n"
+    };
+    eprint!(
+        "{start}  [{}{}] {:>3}%  {done}/{total} events  {rate:>8.0} events/s",
+        "#".repeat(filled),
+        "-".repeat(width as usize - filled),
+        done * 100 / total.max(1)
+    );
+    let _ = std::io::stderr().flush();
+}
+
+async fn report(persist: &Persist, title: &str) -> Result<(), Error> {
+    let c = persist.counts().await?;
+    println!("{title}");
+    println!(
+        "  guilds {}  channels {}  threads {}  roles {}  emojis {}  stickers {}",
+        c.guilds, c.channels, c.threads, c.roles, c.emojis, c.stickers
+    );
+    println!(
+        "  users {}  members {}  presences {}  voice states {}  messages {}",
+        c.users, c.members, c.presences, c.voice_states, c.messages
+    );
+    Ok(())
+}
+
+struct Quiet;
+impl EventHandler for Quiet {}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let path = std::env::args()
+        .nth(1)
+        .map_or_else(|| PathBuf::from("demo-cache.db"), PathBuf::from);
+    println!(
+        "serenity-persist demo: a real serenity 0.12.5 client, a fake Discord on loopback, SQLite at {}",
+        path.display()
+    );
+    let existed = path.exists();
+    let persist = Persist::open_sqlite(&path, &Migrations::new())
+        .await
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let found = persist.counts().await?;
+    let second_run = existed && found.guilds > 0;
+    if second_run {
+        report(
+            &persist,
+            "\nFound on disk from the last run (read before connecting):",
+        )
+        .await?;
+        if let Some(me) = persist.current_user().await? {
+            println!("  logged in last time as {} ({})", me.username, me.id);
+        }
+    } else {
+        println!("\nNo earlier cache at {}: starting empty.", path.display());
+    }
+
+    let world = world();
+    let discord = FakeDiscord::start().await?;
+    // On a second run the bot "was removed" from the last guild while offline.
+    let present = &world.guilds[..world.guilds.len() - usize::from(second_run)];
+    discord.set_ready_guilds(present.iter().map(|g| g.id));
+    discord.set_after_ready(
+        present
+            .iter()
+            .map(|g| ("GUILD_CREATE".to_owned(), p::guild_create(g)))
+            .collect(),
+    );
+    for (guild, members) in world.guilds.iter().zip(&world.members) {
+        discord.set_guild_members(guild.id, members.clone());
+    }
+
+    let http = HttpBuilder::new("demo-token")
+        .proxy(discord.http_url())
+        .ratelimiter_disabled(true)
+        .build();
+    let mut client = ClientBuilder::new_with_http(http, GatewayIntents::all())
+        .event_handler(Quiet)
+        .persist(&persist)
+        .await?;
+    let manager = Arc::clone(&client.shard_manager);
+    let client_task = tokio::spawn(async move { client.start().await });
+
+    println!(
+        "\nPlaying a session: READY, {} GUILD_CREATEs, member chunks, then {MESSAGES} messages with edits, deletes, reactions, joins and presences.",
+        present.len()
+    );
+    let started = Instant::now();
+    let before = persist.stats().gateway.events;
+    wait_for(&persist, before + 1 + present.len() as u64, started, None).await?;
+    // Ask for every member of the large guilds (answered in chunks).
+    let shard = {
+        let runners = manager.runners.lock().await;
+        runners
+            .get(&ShardId(0))
+            .map(|r| r.runner_tx.clone())
+            .ok_or("the shard did not start")?
+    };
+    let mut expected = before + 1 + present.len() as u64;
+    for (guild, members) in present
+        .iter()
+        .zip(&world.members)
+        .take(LARGE_GUILDS as usize)
+    {
+        persist.request_all_members(&shard, GuildId::new(guild.id));
+        expected += (members.len() as u64).div_ceil(1_000);
+    }
+    let stream = traffic(&world, second_run);
+    expected += stream.len() as u64;
+    for (event, d) in stream {
+        discord.dispatch(&event, d).ok_or("the session ended")?;
+    }
+    wait_for(&persist, expected, started, Some(expected - before)).await?;
+    persist.flush().await?;
+    let elapsed = started.elapsed();
+    eprintln!();
+    let stats = persist.stats();
+    println!(
+        "\nStored {} events in {:.2} s: {:.0} events/s until durable (flush returned).",
+        expected - before,
+        elapsed.as_secs_f64(),
+        (expected - before) as f64 / elapsed.as_secs_f64()
+    );
+    println!(
+        "  applied {}  not cached {}  recovered from payloads serenity could not parse: {}  failed: {}",
+        stats.gateway.applied,
+        stats.gateway.not_cached,
+        stats.gateway.recovered,
+        stats.gateway.failed_total()
+    );
+    if let Some(failure) = &stats.gateway.last_failure {
+        println!("  last failure: {failure}");
+    }
+    println!(
+        "  pipeline: {} mutations in {} batches, {} coalesced, queue high water {}",
+        stats.cache.mutations_committed,
+        stats.cache.batches_committed,
+        stats.cache.coalesced,
+        stats.cache.queue_high_water
+    );
+    report(&persist, "\nWhat is stored now:").await?;
+    println!("  (presences are received but not kept: the default ruleset leaves them out)");
+    if second_run {
+        let gone = world.guilds.last().map(|g| GuildId::new(g.id));
+        if let Some(gone) = gone {
+            let still = persist.guild(gone).await?.is_some();
+            println!(
+                "  the guild the bot left while offline ({gone}) is {}",
+                if still {
+                    "STILL THERE (bug)"
+                } else {
+                    "gone, with its channels, roles and members"
+                }
+            );
+        }
+    }
+
+    println!("\nQueries answered from the store:");
+    let big = GuildId::new(world.guilds[0].id);
+    let someone = UserId::new(world.members[0][world.members[0].len() / 2]);
+    match persist.member(big, someone).await? {
+        Some(member) => {
+            let user = persist.user(someone).await?;
+            println!(
+                "  member {} of \"{}\": {} roles, joined {}",
+                user.map_or_else(|| someone.to_string(), |u| u.username),
+                world.guilds[0].name,
+                member.roles.len(),
+                member
+                    .joined_at
+                    .map_or_else(|| "?".into(), |t| t.to_string())
+            );
+        }
+        None => println!("  member {someone} of {big}: not stored"),
+    }
+    let channel = ChannelId::new(world.guilds[0].channels[0]);
+    let last = persist
+        .channel_messages(channel, MessagePage::Latest, 5)
+        .await?;
+    println!("  last {} messages of channel {channel}:", last.len());
+    for m in &last {
+        let reactions: u64 = m.reactions.iter().map(|r| r.count).sum();
+        println!(
+            "    {} {}: {} ({} reactions)",
+            m.id, m.author.username, m.content, reactions
+        );
+    }
+    let guilds = persist.user_guilds(someone).await?;
+    println!(
+        "  user {someone} is in {} of the bot's guilds",
+        guilds.len()
+    );
+
+    manager.shutdown_all().await;
+    let _ = tokio::time::timeout(Duration::from_secs(10), client_task).await;
+    persist.shutdown().await?;
+    println!(
+        "\nThe cache is in {}; run the demo again to see it read back, or open it with sqlite3.",
+        path.display()
+    );
+    Ok(())
+}
+
+/// Waits until the cache has applied `events` in all, drawing progress.
+async fn wait_for(
+    persist: &Persist,
+    events: u64,
+    started: Instant,
+    total: Option<u64>,
+) -> Result<(), Error> {
+    let base = events - total.unwrap_or(0);
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let seen = persist.stats().gateway.events;
+        if let Some(total) = total {
+            bar(seen.saturating_sub(base), total, started);
+        }
+        if seen >= events {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("only {seen} of {events} events arrived").into());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
