@@ -368,6 +368,13 @@ impl Data {
                     self.messages.remove(id);
                 }
             }
+            Mutation::CountScheduledEventUser {
+                event_id, added, ..
+            } => {
+                if let Some(event) = self.scheduled_events.items.get_mut(event_id) {
+                    event.1.count_user(*added);
+                }
+            }
             Mutation::AddReaction(r) => self.with_message(r.message_id, |m| {
                 m.add_reaction(&r.emoji, r.burst, r.by_current_user)
             }),

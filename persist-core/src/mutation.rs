@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::entity::{EntityKey, Record};
 use crate::model::{Emoji, ReactionEmoji, Sticker};
-use crate::{ChannelId, GuildId, MessageId, Patch, ResourceKind, RoleId, UserId};
+use crate::{ChannelId, GuildId, MessageId, Patch, ResourceKind, RoleId, ScheduledEventId, UserId};
 
 /// One change to the cache. A store applies a batch of them atomically, in order.
 ///
@@ -51,6 +51,16 @@ pub enum Mutation {
     AddReaction(ReactionChange),
     /// A user took a reaction back (MESSAGE_REACTION_REMOVE).
     RemoveReaction(ReactionChange),
+    /// A user subscribed to or left a scheduled event
+    /// (GUILD_SCHEDULED_EVENT_USER_ADD / _REMOVE): its `user_count` moves by one.
+    CountScheduledEventUser {
+        /// The guild.
+        guild_id: GuildId,
+        /// The event.
+        event_id: ScheduledEventId,
+        /// Whether the user was added (else removed).
+        added: bool,
+    },
     /// Every reaction was removed from a message (MESSAGE_REACTION_REMOVE_ALL).
     RemoveAllReactions {
         /// The channel.
@@ -163,6 +173,9 @@ impl Mutation {
             Self::AddReaction(r) | Self::RemoveReaction(r) => {
                 Some(EntityKey::Message(r.message_id))
             }
+            Self::CountScheduledEventUser { event_id, .. } => {
+                Some(EntityKey::ScheduledEvent(*event_id))
+            }
             Self::RemoveAllReactions { message_id, .. }
             | Self::RemoveEmojiReactions { message_id, .. } => {
                 Some(EntityKey::Message(*message_id))
@@ -172,9 +185,13 @@ impl Mutation {
     }
 
     /// Whether applying this mutation twice gives the same state as once.
-    /// Reaction counts are the exception: each add or remove is counted.
+    /// Counts are the exception: each reaction or event subscriber added or
+    /// removed is counted.
     pub fn is_idempotent(&self) -> bool {
-        !matches!(self, Self::AddReaction(_) | Self::RemoveReaction(_))
+        !matches!(
+            self,
+            Self::AddReaction(_) | Self::RemoveReaction(_) | Self::CountScheduledEventUser { .. }
+        )
     }
 
     /// The resource kinds this mutation can change (cascades included).
@@ -212,6 +229,7 @@ impl Mutation {
             Self::RetainGuildRoles { .. } => ResourceKind::ROLES | ResourceKind::MEMBERS,
             Self::RetainGuildMembers { .. } => ResourceKind::MEMBERS,
             Self::RetainShardGuilds { .. } => ResourceKind::all(),
+            Self::CountScheduledEventUser { .. } => ResourceKind::SCHEDULED_EVENTS,
         }
     }
 

@@ -197,6 +197,10 @@ impl Ruleset {
             Mutation::ReplaceGuildStickers { guild_id, .. } => (self.wants(ResourceKind::STICKERS)
                 && self.allows_guild(guild_id))
             .then_some(mutation),
+            Mutation::CountScheduledEventUser { guild_id, .. } => {
+                (self.wants(ResourceKind::SCHEDULED_EVENTS) && self.allows_guild(guild_id))
+                    .then_some(mutation)
+            }
             Mutation::AddReaction(ref r) | Mutation::RemoveReaction(ref r) => {
                 let keep = self.caches_messages()
                     && self.wants(ResourceKind::REACTIONS)

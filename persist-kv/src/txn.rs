@@ -498,6 +498,16 @@ impl<'a> Txn<'a> {
             Mutation::BulkDeleteMessages { message_ids, .. } => message_ids
                 .iter()
                 .try_for_each(|id| self.delete_message(id.get())),
+            Mutation::CountScheduledEventUser {
+                event_id, added, ..
+            } => {
+                let key = EntityKey::ScheduledEvent(*event_id);
+                if let Some(Record::ScheduledEvent(mut event)) = self.record(&key)? {
+                    event.count_user(*added);
+                    self.upsert(&Record::ScheduledEvent(event))?;
+                }
+                Ok(())
+            }
             Mutation::AddReaction(r) => self.with_message(r.message_id.get(), |m| {
                 m.add_reaction(&r.emoji, r.burst, r.by_current_user)
             }),

@@ -162,6 +162,10 @@ async fn events_serenity_parses_apply_as_their_raw_payloads_do() {
         "scheduled_start_time": p::iso8601(NOW_MS + 3_600_000),
         "scheduled_end_time": p::iso8601(NOW_MS + 7_200_000), "privacy_level": 2, "status": 1,
         "entity_type": 3, "entity_id": null, "entity_metadata": {"location": "here"}, "user_count": 0});
+    let subscriber = |user: u64| {
+        json!({"guild_scheduled_event_id": id(70).to_string(), "user_id": user.to_string(),
+            "guild_id": g.to_string()})
+    };
     let mut bot = p::bot_user();
     bot["username"] = json!("renamed-bot");
     let events: Vec<(&str, Value)> = vec![
@@ -225,6 +229,9 @@ async fn events_serenity_parses_apply_as_their_raw_payloads_do() {
         ),
         ("STAGE_INSTANCE_CREATE", stage.clone()),
         ("GUILD_SCHEDULED_EVENT_CREATE", event.clone()),
+        ("GUILD_SCHEDULED_EVENT_USER_ADD", subscriber(u1)),
+        ("GUILD_SCHEDULED_EVENT_USER_ADD", subscriber(u2)),
+        ("GUILD_SCHEDULED_EVENT_USER_REMOVE", subscriber(u1)),
         (
             "MESSAGE_UPDATE",
             json!({"id": m2.to_string(), "channel_id": c.to_string(),
@@ -268,6 +275,10 @@ async fn events_serenity_parses_apply_as_their_raw_payloads_do() {
         );
         if let Err(e) = agree(&a, &b, "") {
             panic!("after {event}: {e}");
+        }
+        if *event == "GUILD_SCHEDULED_EVENT_USER_REMOVE" {
+            // 0 at creation, two in, one out.
+            assert_eq!(b["events"][0]["user_count"], json!(1), "{b}");
         }
     }
     for side in [&raw, &via] {

@@ -353,6 +353,17 @@ pub(crate) async fn apply(conn: &mut SqliteConnection, batch: &[Mutation]) -> Re
                     staged.put(Record::Message(message));
                 }
             }
+            Mutation::CountScheduledEventUser {
+                event_id, added, ..
+            } => {
+                if let Some(Record::ScheduledEvent(mut event)) = staged
+                    .current(conn, EntityKey::ScheduledEvent(*event_id))
+                    .await?
+                {
+                    event.count_user(*added);
+                    staged.put(Record::ScheduledEvent(event));
+                }
+            }
             Mutation::RemoveAllReactions { message_id, .. } => {
                 if let Some(Record::Message(mut message)) = staged
                     .current(conn, EntityKey::Message(*message_id))

@@ -51,6 +51,14 @@ fn coalesce(slot: &mut Mutation, next: Mutation) -> Result<(), Mutation> {
             Ok(())
         }
         (Mutation::Upsert(record), next) => {
+            if let (
+                Record::ScheduledEvent(event),
+                Mutation::CountScheduledEventUser { added, .. },
+            ) = (&mut **record, &next)
+            {
+                event.count_user(*added);
+                return Ok(());
+            }
             let Record::Message(message) = &mut **record else {
                 return Err(next);
             };

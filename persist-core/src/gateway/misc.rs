@@ -88,3 +88,16 @@ pub(super) fn scheduled_event_delete(
         ctx.id(data, "id")?,
     ))])
 }
+
+/// GUILD_SCHEDULED_EVENT_USER_ADD and _REMOVE: the subscriber count moves by
+/// one. Not idempotent: the serenity adapter applies each event exactly once.
+pub(super) fn scheduled_event_user(
+    ctx: &Ctx<'_>,
+    data: &Value,
+) -> Result<Vec<Mutation>, GatewayError> {
+    Ok(vec![Mutation::CountScheduledEventUser {
+        guild_id: ctx.id(data, "guild_id")?,
+        event_id: ctx.id(data, "guild_scheduled_event_id")?,
+        added: ctx.event == "GUILD_SCHEDULED_EVENT_USER_ADD",
+    }])
+}

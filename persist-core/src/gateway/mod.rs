@@ -90,6 +90,9 @@ pub fn to_mutations(event: &str, data: &Value, session: &Session) -> Result<Appl
             misc::scheduled_event_upsert
         }
         "GUILD_SCHEDULED_EVENT_DELETE" => misc::scheduled_event_delete,
+        "GUILD_SCHEDULED_EVENT_USER_ADD" | "GUILD_SCHEDULED_EVENT_USER_REMOVE" => {
+            misc::scheduled_event_user
+        }
         _ => return Ok(Applied::NotCached),
     };
     let ctx = Ctx { event, session };

@@ -54,3 +54,24 @@ pub struct ScheduledEvent {
     #[serde(flatten)]
     pub extra: Extra,
 }
+
+impl ScheduledEvent {
+    /// Counts a subscriber added or removed (never below zero).
+    ///
+    /// ```
+    /// use persist_core::model::ScheduledEvent;
+    /// let mut event = ScheduledEvent::default();
+    /// event.count_user(true);
+    /// event.count_user(true);
+    /// event.count_user(false);
+    /// assert_eq!(event.user_count, Some(1));
+    /// ```
+    pub fn count_user(&mut self, added: bool) {
+        let count = self.user_count.unwrap_or(0);
+        self.user_count = Some(if added {
+            count.saturating_add(1)
+        } else {
+            count.saturating_sub(1)
+        });
+    }
+}

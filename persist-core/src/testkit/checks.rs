@@ -56,6 +56,9 @@ pub(super) const CHECKS: &[(&str, Check)] = &[
         Box::pin(bulk_delete_messages(f, n))
     }),
     ("reactions", |f, n| Box::pin(reactions(f, n))),
+    ("scheduled_event_subscribers_are_counted", |f, n| {
+        Box::pin(scheduled_event_subscribers_are_counted(f, n))
+    }),
     ("member_chunks_and_user_guilds", |f, n| {
         Box::pin(member_chunks_and_user_guilds(f, n))
     }),
@@ -664,6 +667,40 @@ async fn bulk_delete_messages(f: &dyn StoreFactory, n: &str) -> Outcome {
         .filter(|id| ![ids_[1], ids_[3], ids_[5]].contains(id))
         .collect();
     ensure_eq!(ids(&page, |m| m.id), expected);
+    Ok(())
+}
+
+async fn scheduled_event_subscribers_are_counted(f: &dyn StoreFactory, n: &str) -> Outcome {
+    let store = open(f, n).await?;
+    store
+        .apply(&[Mutation::upsert(fx::scheduled_event(70, 1))])
+        .await?;
+    let count = |event_id: u64, added: bool| Mutation::CountScheduledEventUser {
+        guild_id: GuildId::new(1),
+        event_id: ScheduledEventId::new(event_id),
+        added,
+    };
+    // Within one batch and across batches; an unknown event is left alone.
+    store
+        .apply(&[count(70, true), count(70, true), count(71, true)])
+        .await?;
+    store.apply(&[count(70, false)]).await?;
+    let event = store.scheduled_event(ScheduledEventId::new(70)).await?;
+    ensure_eq!(
+        event.map(|e| (e.user_count, e.name)),
+        Some((Some(5), "game night".to_owned()))
+    );
+    ensure!(
+        store
+            .scheduled_event(ScheduledEventId::new(71))
+            .await?
+            .is_none(),
+        "a count made an event that was never created"
+    );
+    // Never below zero.
+    store.apply(&vec![count(70, false); 9]).await?;
+    let event = store.scheduled_event(ScheduledEventId::new(70)).await?;
+    ensure_eq!(event.and_then(|e| e.user_count), Some(0));
     Ok(())
 }
 
