@@ -33,8 +33,9 @@
 //! # Ok(()) }
 //! ```
 //!
-//! - **Backends** by Cargo feature: `sqlite` (default, [`sqlite`]), `redb`
-//!   ([`redb`]), `sled` ([`sled`]); the in-memory [`MemoryStore`] is always
+//! - **Backends** by Cargo feature: `sqlite` (default; [`sqlite`],
+//!   [`Persist::open_sqlite`]), `redb` (`Persist::open_redb`) and `sled`
+//!   (`Persist::open_sled`); the in-memory [`MemoryStore`] is always
 //!   there. Opening a store runs its migrations and the application's hooks.
 //! - **Order**: events are applied in the order the shard received them,
 //!   before serenity spawns the handlers (see the `hand_over` module's docs

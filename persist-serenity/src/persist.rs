@@ -82,6 +82,40 @@ impl Persist {
         )?))
     }
 
+    /// Opens (or creates) a redb cache file at `path` with the default
+    /// ruleset and pipeline settings, after its layout upgrades and
+    /// `migrations` (the application's hooks). Must be called within a tokio
+    /// runtime.
+    #[cfg(feature = "redb")]
+    pub async fn open_redb(
+        path: impl AsRef<std::path::Path>,
+        migrations: &persist_core::Migrations,
+    ) -> Result<Self> {
+        let store = persist_redb::RedbStore::open(path, migrations).await?;
+        Ok(Self::new(Cache::new(
+            store,
+            Default::default(),
+            Default::default(),
+        )?))
+    }
+
+    /// Opens (or creates) a sled cache directory at `path` with the default
+    /// ruleset and pipeline settings, after its layout upgrades and
+    /// `migrations` (the application's hooks). Must be called within a tokio
+    /// runtime.
+    #[cfg(feature = "sled")]
+    pub async fn open_sled(
+        path: impl AsRef<std::path::Path>,
+        migrations: &persist_core::Migrations,
+    ) -> Result<Self> {
+        let store = persist_sled::SledStore::open(path, migrations).await?;
+        Ok(Self::new(Cache::new(
+            store,
+            Default::default(),
+            Default::default(),
+        )?))
+    }
+
     /// The cache underneath.
     pub fn cache(&self) -> &Cache {
         self.tap.cache()

@@ -392,8 +392,45 @@ async fn ready_and_guild_creates_back_to_back_are_applied_exactly_once() {
 /// while the bot was offline.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_session_reconciles_deletions_made_offline() {
+    reconciles_on(Backend::Sqlite).await;
+}
+
+#[cfg(feature = "redb")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_session_reconciles_deletions_made_offline_on_redb() {
+    reconciles_on(Backend::Redb).await;
+}
+
+#[cfg(feature = "sled")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_session_reconciles_deletions_made_offline_on_sled() {
+    reconciles_on(Backend::Sled).await;
+}
+
+#[derive(Clone, Copy)]
+enum Backend {
+    Sqlite,
+    #[cfg(feature = "redb")]
+    Redb,
+    #[cfg(feature = "sled")]
+    Sled,
+}
+
+async fn open(backend: Backend, path: &std::path::Path) -> Persist {
+    let migrations = Migrations::new();
+    match backend {
+        Backend::Sqlite => Persist::open_sqlite(path, &migrations).await,
+        #[cfg(feature = "redb")]
+        Backend::Redb => Persist::open_redb(path, &migrations).await,
+        #[cfg(feature = "sled")]
+        Backend::Sled => Persist::open_sled(path, &migrations).await,
+    }
+    .unwrap()
+}
+
+async fn reconciles_on(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("cache.db");
+    let path = dir.path().join("cache");
     let mut kept = guild_spec(3, 3, 6);
     let left = guild_spec(4, 2, 2);
     let partial = GuildSpec {
@@ -408,18 +445,14 @@ async fn a_second_session_reconciles_deletions_made_offline() {
             guild_create(&left),
             guild_create(&partial),
         ]);
-        let persist = Persist::open_sqlite(&path, &Migrations::new())
-            .await
-            .unwrap();
+        let persist = open(backend, &path).await;
         let running = connect(&discord, &persist, NoHandler).await;
         seen(&persist, 4).await;
         running.stop().await;
         persist.shutdown().await.unwrap();
     }
     let before = {
-        let persist = Persist::open_sqlite(&path, &Migrations::new())
-            .await
-            .unwrap();
+        let persist = open(backend, &path).await;
         let counts = persist.counts().await.unwrap();
         persist.shutdown().await.unwrap();
         counts
@@ -439,9 +472,7 @@ async fn a_second_session_reconciles_deletions_made_offline() {
     let discord = FakeDiscord::start().await.unwrap();
     discord.set_ready_guilds([kept.id, partial.id]);
     discord.set_after_ready(vec![guild_create(&kept), guild_create(&partial_now)]);
-    let persist = Persist::open_sqlite(&path, &Migrations::new())
-        .await
-        .unwrap();
+    let persist = open(backend, &path).await;
     let running = connect(&discord, &persist, NoHandler).await;
     seen(&persist, 3).await;
     persist.flush().await.unwrap();
