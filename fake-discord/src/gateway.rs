@@ -13,17 +13,10 @@ use crate::{Session, Shared, dispatch_frame, payload};
 const HEARTBEAT_INTERVAL_MS: u64 = 5_000;
 
 pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>) {
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
-        let shared = Arc::clone(&shared);
-        tokio::spawn(async move {
-            if let Err(e) = connection(stream, &shared).await {
-                tracing::debug!("fake gateway connection ended: {e}");
-            }
-        });
-    }
+    crate::accept(listener, shared, "gateway", |stream, shared| async move {
+        connection(stream, &shared).await
+    })
+    .await;
 }
 
 type Ws = tokio_tungstenite::WebSocketStream<TcpStream>;

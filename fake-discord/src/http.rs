@@ -9,17 +9,10 @@ use tokio::net::{TcpListener, TcpStream};
 use crate::{Shared, payload};
 
 pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>) {
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
-        let shared = Arc::clone(&shared);
-        tokio::spawn(async move {
-            if let Err(e) = request(stream, &shared).await {
-                tracing::debug!("fake HTTP request failed: {e}");
-            }
-        });
-    }
+    crate::accept(listener, shared, "HTTP", |stream, shared| async move {
+        request(stream, &shared).await
+    })
+    .await;
 }
 
 /// Answers one request and closes the connection.

@@ -81,6 +81,30 @@ impl Shared {
     }
 }
 
+/// Accepts connections for ever, each handled in its own task.
+pub(crate) async fn accept<F, Fut, E>(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    what: &'static str,
+    handle: F,
+) where
+    F: Fn(tokio::net::TcpStream, Arc<Shared>) -> Fut,
+    Fut: std::future::Future<Output = Result<(), E>> + Send + 'static,
+    E: std::fmt::Display,
+{
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let connection = handle(stream, Arc::clone(&shared));
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!("fake {what} connection ended: {e}");
+            }
+        });
+    }
+}
+
 /// A gateway frame for a dispatch.
 pub(crate) fn dispatch_frame(seq: u64, event: &str, d: &Value) -> String {
     json!({"op": 0, "s": seq, "t": event, "d": d}).to_string()
@@ -113,6 +137,19 @@ impl FakeDiscord {
     /// The base URL to give `HttpBuilder::proxy`.
     pub fn http_url(&self) -> String {
         format!("http://{}", self.http_addr)
+    }
+
+    /// A serenity `ClientBuilder` pointed at this fake Discord (HTTP through
+    /// `HttpBuilder::proxy`, rate limiter off).
+    pub fn client_builder(
+        &self,
+        intents: serenity::all::GatewayIntents,
+    ) -> serenity::all::ClientBuilder {
+        let http = serenity::all::HttpBuilder::new("fake-token")
+            .proxy(self.http_url())
+            .ratelimiter_disabled(true)
+            .build();
+        serenity::all::ClientBuilder::new_with_http(http, intents)
     }
 
     /// The gateway's URL (what `GET /gateway` answers).

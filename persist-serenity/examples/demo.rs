@@ -17,9 +17,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use fake_discord::FakeDiscord;
 use fake_discord::payload::{self as p, GuildSpec};
-use persist_serenity::serenity::all::{
-    ClientBuilder, EventHandler, GatewayIntents, HttpBuilder, ShardId,
-};
+use persist_serenity::serenity::all::{EventHandler, GatewayIntents, ShardId};
 use persist_serenity::{
     ChannelId, ClientBuilderExt, GuildId, MessagePage, Migrations, Persist, ReadApi, UserId,
 };
@@ -303,11 +301,8 @@ async fn main() -> Result<(), Error> {
         discord.set_guild_members(guild.id, members.clone());
     }
 
-    let http = HttpBuilder::new("demo-token")
-        .proxy(discord.http_url())
-        .ratelimiter_disabled(true)
-        .build();
-    let mut client = ClientBuilder::new_with_http(http, GatewayIntents::all())
+    let mut client = discord
+        .client_builder(GatewayIntents::all())
         .event_handler(Quiet)
         .persist(&persist)
         .await?;

@@ -9,8 +9,8 @@ use fake_discord::FakeDiscord;
 use fake_discord::payload::{self as p, GuildSpec};
 use persist_serenity::model::{ReactionEmoji, Role};
 use persist_serenity::serenity::all::{
-    ClientBuilder, Context, EventHandler, GatewayIntents, GuildChannel as SGuildChannel,
-    HttpBuilder, Member as SMember, Message as SMessage, ShardManager,
+    Context, EventHandler, GatewayIntents, GuildChannel as SGuildChannel, Member as SMember,
+    Message as SMessage, ShardManager,
 };
 use persist_serenity::serenity::async_trait;
 use persist_serenity::{
@@ -58,11 +58,8 @@ async fn connect<H: EventHandler + 'static>(
     persist: &Persist,
     handler: H,
 ) -> Running {
-    let http = HttpBuilder::new("fake-token")
-        .proxy(discord.http_url())
-        .ratelimiter_disabled(true)
-        .build();
-    let mut client = ClientBuilder::new_with_http(http, GatewayIntents::all())
+    let mut client = discord
+        .client_builder(GatewayIntents::all())
         .event_handler(handler)
         .persist(persist)
         .await
