@@ -3,6 +3,8 @@
 //! root for what each measures and the command that reproduces it.
 #![warn(missing_docs)]
 
+pub mod traffic;
+
 use std::time::{Duration, SystemTime};
 
 use persist_core::model::{Message, User};

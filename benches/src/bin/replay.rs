@@ -1,0 +1,660 @@
+//! The replay benchmark: a generated gateway stream fed through the path a
+//! bot uses (raw JSON -> serenity's parse -> the adapter -> the pipeline ->
+//! the store) on each backend, against baselines measured in the same run.
+//!
+//! ```text
+//! cargo run --release -p persist-benches --bin replay -- [--messages N] [--seed S]
+//!     [--backends memory,sqlite,redb,sled] [--dir DIR] [--skip-floors]
+//! ```
+//!
+//! Each phase runs in a child process of its own, so peak RSS is the
+//! phase's. Phases: `parse` (serenity parsing the stream: the end-to-end
+//! floor, measured first and last), `serenity-cache` (serenity's own
+//! in-memory cache updated with the same events), `ours:<backend>` (the bot's
+//! path, with reads during and after ingest), `store:<backend>` (the same
+//! mutations applied to the store directly, no pipeline) and
+//! `floor:<backend>` (the same rows written to the raw engine in large
+//! transactions, no layers of ours).
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use persist_benches::traffic::{TrafficConfig, generate};
+use persist_benches::{Lcg, percentile};
+use persist_core::gateway::{Applied, Session, to_mutations};
+use persist_core::{
+    Cache, CacheConfig, ChannelId, MessageId, MessagePage, Migrations, Mutation, ReadApi, Record,
+    Ruleset, Store,
+};
+use persist_serenity::Persist;
+use serde_json::{Value, json};
+use serenity::model::event::{Event, GatewayEvent};
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+const BACKENDS: &[&str] = &["memory", "sqlite", "redb", "sled"];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = if args.first().map(String::as_str) == Some("--child") {
+        child(&args[1..])
+    } else {
+        parent(&args)
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("replay: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn flag(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+fn number(args: &[String], name: &str, default: u64) -> Result<u64, Error> {
+    match flag(args, name) {
+        Some(v) => v
+            .replace('_', "")
+            .parse()
+            .map_err(|_| format!("{name} wants a number, got {v:?}").into()),
+        None => Ok(default),
+    }
+}
+
+// ---------------------------------------------------------------- parent
+
+fn parent(args: &[String]) -> Result<(), Error> {
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!(
+            "usage: replay [--messages N] [--seed S] [--backends memory,sqlite,redb,sled] [--dir DIR] [--skip-floors]"
+        );
+        return Ok(());
+    }
+    let messages = number(args, "--messages", 100_000)?;
+    let seed = number(args, "--seed", 1)?;
+    let backends: Vec<String> = flag(args, "--backends").map_or_else(
+        || BACKENDS.iter().map(|b| (*b).to_owned()).collect(),
+        |b| b.split(',').map(str::to_owned).collect(),
+    );
+    if let Some(bad) = backends.iter().find(|b| !BACKENDS.contains(&b.as_str())) {
+        return Err(format!("unknown backend {bad:?}; known: {}", BACKENDS.join(", ")).into());
+    }
+    let dir = flag(args, "--dir").map_or_else(|| PathBuf::from("target/replay"), PathBuf::from);
+    std::fs::create_dir_all(&dir)?;
+    let config = TrafficConfig::for_messages(messages, seed);
+    let input = dir.join(format!("traffic-{seed}-{messages}.jsonl"));
+    if !input.exists() {
+        let started = Instant::now();
+        let partial = input.with_extension("partial");
+        let summary = generate(&config, File::create(&partial)?)?;
+        std::fs::rename(&partial, &input)?;
+        println!(
+            "generated {} events ({} members, {} messages kept) in {:.1} s: {}",
+            summary.events,
+            summary.members,
+            summary.messages_kept,
+            started.elapsed().as_secs_f64(),
+            input.display()
+        );
+    }
+    println!(
+        "stream: {} ({:.0} MiB), {messages} MESSAGE_CREATEs, {} guilds, largest {} members",
+        input.display(),
+        std::fs::metadata(&input)?.len() as f64 / 1_048_576.0,
+        config.guilds,
+        config.largest_guild
+    );
+    let mut phases = vec!["parse".to_owned(), "serenity-cache".to_owned()];
+    for b in &backends {
+        phases.push(format!("ours:{b}"));
+        if b != "memory" && !args.iter().any(|a| a == "--skip-floors") {
+            phases.push(format!("store:{b}"));
+            phases.push(format!("floor:{b}"));
+        }
+    }
+    phases.push("parse".to_owned());
+    let mut results: Vec<(String, Value)> = Vec::new();
+    for phase in &phases {
+        eprintln!("== {phase}");
+        let out = Command::new(std::env::current_exe()?)
+            .args(["--child", phase, "--input"])
+            .arg(&input)
+            .arg("--dir")
+            .arg(&dir)
+            .output()?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let line = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("RESULT "))
+            .ok_or_else(|| {
+                format!(
+                    "phase {phase} failed ({}): {}",
+                    out.status,
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            })?;
+        let value: Value = serde_json::from_str(line)?;
+        eprintln!("   {value}");
+        results.push((phase.clone(), value));
+    }
+    print_tables(&results, messages);
+    Ok(())
+}
+
+fn get<'a>(results: &'a [(String, Value)], phase: &str) -> Vec<&'a Value> {
+    results
+        .iter()
+        .filter(|(p, _)| p == phase)
+        .map(|(_, v)| v)
+        .collect()
+}
+
+fn f(v: &Value, key: &str) -> f64 {
+    v[key].as_f64().unwrap_or(f64::NAN)
+}
+
+fn print_tables(results: &[(String, Value)], messages: u64) {
+    let parses = get(results, "parse");
+    // The better of the two parse runs is the floor (the machine is noisy).
+    let floor = parses
+        .iter()
+        .map(|v| f(v, "events_per_s"))
+        .fold(0.0, f64::max);
+    let spread = parses
+        .iter()
+        .map(|v| f(v, "events_per_s"))
+        .fold(f64::INFINITY, f64::min);
+    let serenity_cache = get(results, "serenity-cache")
+        .first()
+        .map(|v| (*v).clone())
+        .unwrap_or_default();
+    println!();
+    println!("## Replay at {messages} messages");
+    println!();
+    println!(
+        "Floor: serenity 0.12.5 parsing the stream, {floor:.0} events/s (the two runs: {spread:.0} and {floor:.0}). serenity's own cache: {:.0} events/s, peak RSS {:.0} MiB.",
+        f(&serenity_cache, "events_per_s"),
+        f(&serenity_cache, "peak_rss_mib")
+    );
+    println!();
+    println!(
+        "| backend | events/s until durable | vs parse floor | vs serenity's cache | shard-path cost p50 / p99 | peak RSS | on disk | messages stored | point read p50 / p99 (during) | page read p50 / p99 (during) | point read p50 / p99 (after) | page read p50 / p99 (after) |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for (phase, v) in results.iter().filter(|(p, _)| p.starts_with("ours:")) {
+        let eps = f(v, "events_per_s");
+        println!(
+            "| {} | {eps:.0} | {:.2} | {:.2} | {:.1} / {:.1} µs | {:.0} MiB | {:.0} MiB | {} | {:.0} / {:.0} µs | {:.0} / {:.0} µs | {:.1} / {:.1} µs | {:.0} / {:.0} µs |",
+            &phase[5..],
+            eps / floor,
+            eps / f(&serenity_cache, "events_per_s"),
+            f(v, "apply_p50_us"),
+            f(v, "apply_p99_us"),
+            f(v, "peak_rss_mib"),
+            f(v, "disk_mib"),
+            v["messages"],
+            f(v, "during_point_p50_us"),
+            f(v, "during_point_p99_us"),
+            f(v, "during_page_p50_us"),
+            f(v, "during_page_p99_us"),
+            f(v, "after_point_p50_us"),
+            f(v, "after_point_p99_us"),
+            f(v, "after_page_p50_us"),
+            f(v, "after_page_p99_us"),
+        );
+    }
+    let floors: Vec<_> = results
+        .iter()
+        .filter(|(p, _)| p.starts_with("floor:"))
+        .collect();
+    if !floors.is_empty() {
+        println!();
+        println!("| backend | store path alone (rows/s) | raw engine floor (rows/s) | ratio |");
+        println!("|---|---|---|---|");
+        for (phase, floor) in floors {
+            let backend = &phase[6..];
+            if let Some(store) = get(results, &format!("store:{backend}")).first() {
+                let (s, r) = (f(store, "rows_per_s"), f(floor, "rows_per_s"));
+                println!("| {backend} | {s:.0} | {r:.0} | {:.2} |", s / r);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- children
+
+fn child(args: &[String]) -> Result<(), Error> {
+    let phase = args.first().ok_or("--child wants a phase")?.clone();
+    let input = PathBuf::from(flag(args, "--input").ok_or("--child wants --input")?);
+    let dir = PathBuf::from(flag(args, "--dir").ok_or("--child wants --dir")?);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let mut result = match phase.split_once(':') {
+        None if phase == "parse" => parse_floor(&input)?,
+        None if phase == "serenity-cache" => serenity_cache(&input)?,
+        Some(("ours", backend)) => {
+            let reads = number(args, "--reads", 20_000)?;
+            runtime.block_on(ours(&input, &dir, backend, reads))?
+        }
+        Some(("store", backend)) => runtime.block_on(store_path(&input, &dir, backend))?,
+        Some(("floor", backend)) => floor(&input, &dir, backend)?,
+        _ => return Err(format!("unknown phase {phase:?}").into()),
+    };
+    result["peak_rss_mib"] = json!(peak_rss_mib());
+    println!("RESULT {result}");
+    Ok(())
+}
+
+fn lines(input: &Path) -> Result<impl Iterator<Item = std::io::Result<String>>, Error> {
+    Ok(BufReader::with_capacity(1 << 20, File::open(input)?).lines())
+}
+
+fn parse(line: &str) -> Result<Event, Error> {
+    match serde_json::from_str::<GatewayEvent>(line)? {
+        GatewayEvent::Dispatch(_, event) => Ok(event),
+        other => Err(format!("not a dispatch: {other:?}").into()),
+    }
+}
+
+fn parse_floor(input: &Path) -> Result<Value, Error> {
+    let started = Instant::now();
+    let mut events = 0u64;
+    for line in lines(input)? {
+        std::hint::black_box(parse(&line?)?);
+        events += 1;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    Ok(json!({"events": events, "seconds": secs, "events_per_s": events as f64 / secs}))
+}
+
+fn serenity_cache(input: &Path) -> Result<Value, Error> {
+    use serenity::cache::{Cache, CacheUpdate, Settings};
+    let mut settings = Settings::default();
+    // Keep messages as ours does (serenity keeps none by default).
+    settings.max_messages = 1_000_000;
+    let cache = Cache::new_with_settings(settings);
+    let started = Instant::now();
+    let mut events = 0u64;
+    for line in lines(input)? {
+        match parse(&line?)? {
+            Event::Ready(mut e) => drop(e.update(&cache)),
+            Event::GuildCreate(mut e) => drop(e.update(&cache)),
+            Event::GuildUpdate(mut e) => drop(e.update(&cache)),
+            Event::GuildMembersChunk(mut e) => drop(e.update(&cache)),
+            Event::GuildMemberUpdate(mut e) => drop(e.update(&cache)),
+            Event::GuildRoleUpdate(mut e) => drop(e.update(&cache)),
+            Event::ChannelCreate(mut e) => drop(e.update(&cache)),
+            Event::ChannelUpdate(mut e) => drop(e.update(&cache)),
+            Event::MessageCreate(mut e) => drop(e.update(&cache)),
+            Event::MessageUpdate(mut e) => drop(e.update(&cache)),
+            Event::PresenceUpdate(mut e) => drop(e.update(&cache)),
+            // serenity 0.12.5's cache neither removes deleted messages nor
+            // counts reactions: it does nothing with the rest.
+            other => drop(std::hint::black_box(other)),
+        }
+        events += 1;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let messages: usize = cache
+        .guilds()
+        .iter()
+        .filter_map(|g| {
+            cache
+                .guild(*g)
+                .map(|g| g.channels.keys().copied().collect::<Vec<_>>())
+        })
+        .flatten()
+        .map(|c| cache.channel_messages(c).map_or(0, |m| m.len()))
+        .sum();
+    Ok(
+        json!({"events": events, "seconds": secs, "events_per_s": events as f64 / secs, "messages": messages}),
+    )
+}
+
+fn rules() -> Result<Ruleset, Error> {
+    // The defaults (everything but presences), with room for every message.
+    Ok(Ruleset::builder().message_cap(1_000_000).build()?)
+}
+
+async fn open(dir: &Path, backend: &str) -> Result<(Arc<dyn Store>, PathBuf), Error> {
+    let path = dir.join(format!("store-{backend}"));
+    for stale in [
+        path.clone(),
+        path.with_extension("db-wal"),
+        path.with_extension("db-shm"),
+    ] {
+        if stale.is_dir() {
+            std::fs::remove_dir_all(&stale)?;
+        } else if stale.exists() {
+            std::fs::remove_file(&stale)?;
+        }
+    }
+    let migrations = Migrations::new();
+    let store: Arc<dyn Store> = match backend {
+        "memory" => Arc::new(persist_core::MemoryStore::open(&migrations).await?),
+        "sqlite" => Arc::new(
+            persist_sqlite::SqliteStore::open(
+                persist_sqlite::SqliteConfig::new(&path),
+                &migrations,
+            )
+            .await?,
+        ),
+        "redb" => Arc::new(persist_redb::RedbStore::open(&path, &migrations).await?),
+        "sled" => Arc::new(persist_sled::SledStore::open(&path, &migrations).await?),
+        other => return Err(format!("unknown backend {other}").into()),
+    };
+    Ok((store, path))
+}
+
+fn disk_mib(path: &Path) -> f64 {
+    fn size(p: &Path) -> u64 {
+        match std::fs::metadata(p) {
+            Ok(m) if m.is_dir() => std::fs::read_dir(p)
+                .map(|d| d.filter_map(Result::ok).map(|e| size(&e.path())).sum())
+                .unwrap_or(0),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        }
+    }
+    let wal = |ext: &str| size(&PathBuf::from(format!("{}-{ext}", path.display())));
+    (size(path) + wal("wal") + wal("shm")) as f64 / 1_048_576.0
+}
+
+fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+fn percentiles(samples: &mut [Duration], prefix: &str, out: &mut Value) {
+    samples.sort_unstable();
+    out[format!("{prefix}_p50_us")] = json!(us(percentile(samples, 50.0)));
+    out[format!("{prefix}_p99_us")] = json!(us(percentile(samples, 99.0)));
+    out[format!("{prefix}_samples")] = json!(samples.len());
+}
+
+/// Messages the readers pick from: the latest of every 64th created.
+type Recent = Arc<Mutex<Vec<(MessageId, ChannelId)>>>;
+
+async fn read_once(
+    persist: &Persist,
+    rng: &mut Lcg,
+    ids: &[(MessageId, ChannelId)],
+    point: &mut Vec<Duration>,
+    page: &mut Vec<Duration>,
+) -> Result<(), Error> {
+    let (id, channel) = ids[rng.next(ids.len() as u64) as usize];
+    let t = Instant::now();
+    std::hint::black_box(persist.message(id).await?);
+    point.push(t.elapsed());
+    let t = Instant::now();
+    std::hint::black_box(
+        persist
+            .channel_messages(channel, MessagePage::Latest, 50)
+            .await?,
+    );
+    page.push(t.elapsed());
+    Ok(())
+}
+
+async fn ours(input: &Path, dir: &Path, backend: &str, reads: u64) -> Result<Value, Error> {
+    let (store, path) = open(dir, backend).await?;
+    let persist = Persist::new(Cache::from_arc(store, rules()?, CacheConfig::default())?);
+    let recent: Recent = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    // Reads while ingesting: a point and a page read every millisecond.
+    let reader = {
+        let (persist, recent, stop) = (persist.clone(), Arc::clone(&recent), Arc::clone(&stop));
+        tokio::spawn(async move {
+            let (mut point, mut page, mut rng) = (Vec::new(), Vec::new(), Lcg(3));
+            while !stop.load(Ordering::Relaxed) {
+                let ids = recent.lock().map(|r| r.clone()).unwrap_or_default();
+                if !ids.is_empty() {
+                    read_once(
+                        &persist,
+                        &mut rng,
+                        &ids[ids.len().saturating_sub(10_000)..],
+                        &mut point,
+                        &mut page,
+                    )
+                    .await?;
+                }
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            Ok::<_, Error>((point, page))
+        })
+    };
+    let mut costs = Vec::new();
+    let mut created: Vec<(MessageId, ChannelId)> = Vec::new();
+    let started = Instant::now();
+    for line in lines(input)? {
+        let event = parse(&line?)?;
+        if let Event::MessageCreate(m) = &event {
+            created.push((
+                MessageId::new(m.message.id.get()),
+                ChannelId::new(m.message.channel_id.get()),
+            ));
+            if created.len().is_multiple_of(64)
+                && let Ok(mut r) = recent.lock()
+            {
+                r.extend_from_slice(&created[created.len() - 64..]);
+            }
+        }
+        // The shard's cost: what the collector does with the event.
+        let t = Instant::now();
+        persist.apply_event(&event);
+        costs.push(t.elapsed());
+        if costs.len() % 4096 == 0 {
+            // Let the reader and writer run as a shard's await points would.
+            tokio::task::yield_now().await;
+        }
+    }
+    persist.flush().await?;
+    let secs = started.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    let (mut during_point, mut during_page) = reader.await??;
+    // Reads after ingest, over every message created (deleted ones answer None).
+    let (mut after_point, mut after_page, mut rng) = (Vec::new(), Vec::new(), Lcg(5));
+    for _ in 0..reads {
+        read_once(
+            &persist,
+            &mut rng,
+            &created,
+            &mut after_point,
+            &mut after_page,
+        )
+        .await?;
+    }
+    let stats = persist.stats();
+    let counts = persist.counts().await?;
+    persist.shutdown().await?;
+    let events = costs.len();
+    let mut out = json!({
+        "events": events, "seconds": secs, "events_per_s": events as f64 / secs,
+        "messages": counts.messages, "members": counts.members,
+        "failed": stats.gateway.failed_total(), "recovered": stats.gateway.recovered,
+        "disk_mib": disk_mib(&path),
+    });
+    percentiles(&mut costs, "apply", &mut out);
+    percentiles(&mut during_point, "during_point", &mut out);
+    percentiles(&mut during_page, "during_page", &mut out);
+    percentiles(&mut after_point, "after_point", &mut out);
+    percentiles(&mut after_page, "after_page", &mut out);
+    if backend != "memory" {
+        std::fs::remove_dir_all(&path)
+            .or_else(|_| std::fs::remove_file(&path))
+            .ok();
+    }
+    Ok(out)
+}
+
+/// The stream's mutations, 10,000 events at a time, as the adapter makes them.
+fn mutation_chunks(
+    input: &Path,
+    mut each: impl FnMut(Vec<Mutation>) -> Result<(), Error>,
+) -> Result<(), Error> {
+    let rules = rules()?;
+    let now = std::time::SystemTime::now();
+    let mut session = Session::default();
+    let mut chunk = Vec::new();
+    for (n, line) in lines(input)?.enumerate() {
+        let frame: Value = serde_json::from_str(&line?)?;
+        let event = frame["t"].as_str().unwrap_or_default();
+        if event == "READY" {
+            session.current_user = serde_json::from_value(frame["d"]["user"]["id"].clone()).ok();
+        }
+        if let Ok(Applied::Mutations(ms)) = to_mutations(event, &frame["d"], &session) {
+            chunk.extend(ms.into_iter().filter_map(|m| rules.filter(m, now)));
+        }
+        if n % 10_000 == 9_999 {
+            each(std::mem::take(&mut chunk))?;
+        }
+    }
+    each(chunk)
+}
+
+/// The store alone: the stream's mutations applied in batches of 1,000.
+async fn store_path(input: &Path, dir: &Path, backend: &str) -> Result<Value, Error> {
+    let (store, path) = open(dir, backend).await?;
+    let mut chunks = Vec::new();
+    mutation_chunks(input, |c| {
+        chunks.push(c);
+        Ok(())
+    })?;
+    let rows: u64 = chunks
+        .iter()
+        .flatten()
+        .map(|m| rows_of(m).len() as u64)
+        .sum();
+    let started = Instant::now();
+    for chunk in &chunks {
+        for batch in chunk.chunks(1_000) {
+            store.apply(batch).await?;
+        }
+    }
+    let secs = started.elapsed().as_secs_f64();
+    drop(store);
+    let disk = disk_mib(&path);
+    std::fs::remove_dir_all(&path)
+        .or_else(|_| std::fs::remove_file(&path))
+        .ok();
+    Ok(json!({"rows": rows, "seconds": secs, "rows_per_s": rows as f64 / secs, "disk_mib": disk}))
+}
+
+/// The rows a mutation writes whole (what the raw floor writes).
+fn rows_of(m: &Mutation) -> Vec<&Record> {
+    match m {
+        Mutation::Upsert(r) => vec![&**r],
+        Mutation::UpsertMany(rs) => rs.iter().collect(),
+        Mutation::ReplaceGuildEmojis { .. } | Mutation::ReplaceGuildStickers { .. } => Vec::new(),
+        _ => Vec::new(),
+    }
+}
+
+/// The raw engine: the stream's upserted rows as key/value pairs (the
+/// entity key, the record as MessagePack), in transactions of 10,000.
+fn floor(input: &Path, dir: &Path, backend: &str) -> Result<Value, Error> {
+    let path = dir.join(format!("floor-{backend}"));
+    if path.is_dir() {
+        std::fs::remove_dir_all(&path)?;
+    } else if path.exists() {
+        std::fs::remove_file(&path)?;
+    }
+    let mut pairs: Vec<Vec<(Vec<u8>, Vec<u8>)>> = Vec::new();
+    mutation_chunks(input, |chunk| {
+        let mut encoded = Vec::new();
+        for m in &chunk {
+            for r in rows_of(m) {
+                encoded.push((
+                    format!("{:?}", r.key()).into_bytes(),
+                    persist_kv::codec::encode_record(r)?,
+                ));
+            }
+        }
+        for part in encoded.chunks(10_000) {
+            pairs.push(part.to_vec());
+        }
+        Ok(())
+    })?;
+    let rows: u64 = pairs.iter().map(|p| p.len() as u64).sum();
+    let started = Instant::now();
+    match backend {
+        "sqlite" => {
+            let mut conn = rusqlite::Connection::open(&path)?;
+            conn.pragma_update(None, "journal_mode", "WAL")?;
+            conn.pragma_update(None, "synchronous", "NORMAL")?;
+            conn.execute(
+                "CREATE TABLE rows (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID",
+                [],
+            )?;
+            for batch in &pairs {
+                let tx = conn.transaction()?;
+                {
+                    let mut insert = tx.prepare_cached(
+                        "INSERT OR REPLACE INTO rows (key, value) VALUES (?1, ?2)",
+                    )?;
+                    for (k, v) in batch {
+                        insert.execute((k, v))?;
+                    }
+                }
+                tx.commit()?;
+            }
+        }
+        "redb" => {
+            const ROWS: redb::TableDefinition<&[u8], &[u8]> = redb::TableDefinition::new("rows");
+            let db = redb::Database::create(&path)?;
+            for batch in &pairs {
+                let tx = db.begin_write()?;
+                {
+                    let mut table = tx.open_table(ROWS)?;
+                    for (k, v) in batch {
+                        table.insert(k.as_slice(), v.as_slice())?;
+                    }
+                }
+                tx.commit()?;
+            }
+        }
+        "sled" => {
+            let db = sled::Config::new()
+                .path(&path)
+                .flush_every_ms(None)
+                .open()?;
+            for batch in &pairs {
+                let mut b = sled::Batch::default();
+                for (k, v) in batch {
+                    b.insert(k.as_slice(), v.as_slice());
+                }
+                db.apply_batch(b)?;
+                db.flush()?;
+            }
+        }
+        other => return Err(format!("no raw floor for {other}").into()),
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let disk = disk_mib(&path);
+    std::fs::remove_dir_all(&path)
+        .or_else(|_| std::fs::remove_file(&path))
+        .ok();
+    Ok(json!({"rows": rows, "seconds": secs, "rows_per_s": rows as f64 / secs, "disk_mib": disk}))
+}
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
