@@ -109,3 +109,69 @@ pub fn check_total(total: u64, channels: u64) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// A fixed-size uniform sample of a stream (Vitter's algorithm R), so that
+/// what a benchmark keeps to measure does not grow with the run.
+pub struct Reservoir<T> {
+    items: Vec<T>,
+    seen: u64,
+    capacity: usize,
+    rng: Lcg,
+}
+
+impl<T> Reservoir<T> {
+    /// Keeps at most `capacity` items.
+    pub fn new(capacity: usize, seed: u64) -> Self {
+        Self {
+            items: Vec::with_capacity(capacity),
+            seen: 0,
+            capacity,
+            rng: Lcg(seed),
+        }
+    }
+
+    /// Offers one item of the stream.
+    pub fn push(&mut self, item: T) {
+        self.seen += 1;
+        if self.items.len() < self.capacity {
+            self.items.push(item);
+        } else {
+            let slot = self.rng.next(self.seen) as usize;
+            if slot < self.capacity {
+                self.items[slot] = item;
+            }
+        }
+    }
+
+    /// How many items were offered.
+    pub fn seen(&self) -> u64 {
+        self.seen
+    }
+
+    /// The sample.
+    pub fn into_vec(self) -> Vec<T> {
+        self.items
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reservoir_keeps_a_bounded_uniform_sample() {
+        let mut r = Reservoir::new(1_000, 1);
+        for i in 0..100_000u64 {
+            r.push(i);
+        }
+        assert_eq!(r.seen(), 100_000);
+        let sample = r.into_vec();
+        assert_eq!(sample.len(), 1_000);
+        // Uniform: about half the sample from each half of the stream.
+        let low = sample.iter().filter(|i| **i < 50_000).count();
+        assert!(
+            (400..600).contains(&low),
+            "{low} of 1,000 from the first half"
+        );
+    }
+}

@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use persist_benches::traffic::{TrafficConfig, generate};
-use persist_benches::{Lcg, percentile};
+use persist_benches::{Lcg, Reservoir, percentile};
 use persist_core::gateway::{Applied, Session, to_mutations};
 use persist_core::{
     Cache, CacheConfig, ChannelId, MessageId, MessagePage, Migrations, Mutation, ReadApi, Record,
@@ -248,7 +248,7 @@ fn child(args: &[String]) -> Result<(), Error> {
             let reads = number(args, "--reads", 20_000)?;
             runtime.block_on(ours(&input, &dir, backend, reads))?
         }
-        Some(("store", backend)) => runtime.block_on(store_path(&input, &dir, backend))?,
+        Some(("store", backend)) => store_path(&input, &dir, backend, &runtime)?,
         Some(("floor", backend)) => floor(&input, &dir, backend)?,
         _ => return Err(format!("unknown phase {phase:?}").into()),
     };
@@ -376,24 +376,23 @@ fn us(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
 }
 
-fn percentiles(samples: &mut [Duration], prefix: &str, out: &mut Value) {
+fn percentiles(mut samples: Vec<Duration>, prefix: &str, out: &mut Value) {
     samples.sort_unstable();
-    out[format!("{prefix}_p50_us")] = json!(us(percentile(samples, 50.0)));
-    out[format!("{prefix}_p99_us")] = json!(us(percentile(samples, 99.0)));
+    out[format!("{prefix}_p50_us")] = json!(us(percentile(&samples, 50.0)));
+    out[format!("{prefix}_p99_us")] = json!(us(percentile(&samples, 99.0)));
     out[format!("{prefix}_samples")] = json!(samples.len());
 }
 
-/// Messages the readers pick from: the latest of every 64th created.
-type Recent = Arc<Mutex<Vec<(MessageId, ChannelId)>>>;
+/// The messages the reader picks from while ingesting: the latest of every
+/// 64th created, at most 10,000.
+type Recent = Arc<Mutex<std::collections::VecDeque<(MessageId, ChannelId)>>>;
 
 async fn read_once(
     persist: &Persist,
-    rng: &mut Lcg,
-    ids: &[(MessageId, ChannelId)],
-    point: &mut Vec<Duration>,
-    page: &mut Vec<Duration>,
+    (id, channel): (MessageId, ChannelId),
+    point: &mut Reservoir<Duration>,
+    page: &mut Reservoir<Duration>,
 ) -> Result<(), Error> {
-    let (id, channel) = ids[rng.next(ids.len() as u64) as usize];
     let t = Instant::now();
     std::hint::black_box(persist.message(id).await?);
     point.push(t.elapsed());
@@ -416,84 +415,80 @@ async fn ours(input: &Path, dir: &Path, backend: &str, reads: u64) -> Result<Val
     let reader = {
         let (persist, recent, stop) = (persist.clone(), Arc::clone(&recent), Arc::clone(&stop));
         tokio::spawn(async move {
-            let (mut point, mut page, mut rng) = (Vec::new(), Vec::new(), Lcg(3));
+            let (mut point, mut page) = (Reservoir::new(100_000, 1), Reservoir::new(100_000, 2));
+            let mut rng = Lcg(3);
             while !stop.load(Ordering::Relaxed) {
-                let ids = recent.lock().map(|r| r.clone()).unwrap_or_default();
-                if !ids.is_empty() {
-                    read_once(
-                        &persist,
-                        &mut rng,
-                        &ids[ids.len().saturating_sub(10_000)..],
-                        &mut point,
-                        &mut page,
-                    )
-                    .await?;
+                let target = recent
+                    .lock()
+                    .ok()
+                    .and_then(|r| (!r.is_empty()).then(|| r[rng.next(r.len() as u64) as usize]));
+                if let Some(target) = target {
+                    read_once(&persist, target, &mut point, &mut page).await?;
                 }
                 tokio::time::sleep(Duration::from_millis(1)).await;
             }
             Ok::<_, Error>((point, page))
         })
     };
-    let mut costs = Vec::new();
-    let mut created: Vec<(MessageId, ChannelId)> = Vec::new();
+    // Bounded samples, so measuring does not grow memory with the run.
+    let mut costs = Reservoir::new(1_000_000, 4);
+    let mut created = Reservoir::new(100_000, 5);
+    let mut created_total = 0u64;
     let started = Instant::now();
     for line in lines(input)? {
         let event = parse(&line?)?;
         if let Event::MessageCreate(m) = &event {
-            created.push((
+            let target = (
                 MessageId::new(m.message.id.get()),
                 ChannelId::new(m.message.channel_id.get()),
-            ));
-            if created.len().is_multiple_of(64)
+            );
+            created.push(target);
+            created_total += 1;
+            if created_total.is_multiple_of(64)
                 && let Ok(mut r) = recent.lock()
             {
-                r.extend_from_slice(&created[created.len() - 64..]);
+                if r.len() == 10_000 {
+                    r.pop_front();
+                }
+                r.push_back(target);
             }
         }
         // The shard's cost: what the collector does with the event.
         let t = Instant::now();
         persist.apply_event(&event);
         costs.push(t.elapsed());
-        if costs.len() % 4096 == 0 {
-            // Let the reader and writer run as a shard's await points would.
-            tokio::task::yield_now().await;
-        }
     }
     persist.flush().await?;
     let secs = started.elapsed().as_secs_f64();
     stop.store(true, Ordering::Relaxed);
-    let (mut during_point, mut during_page) = reader.await??;
-    // Reads after ingest, over every message created (deleted ones answer None).
-    let (mut after_point, mut after_page, mut rng) = (Vec::new(), Vec::new(), Lcg(5));
+    let (during_point, during_page) = reader.await??;
+    // Reads after ingest, over a sample of every message created (deleted
+    // ones answer None, as they would for a bot).
+    let created = created.into_vec();
+    let (mut after_point, mut after_page) =
+        (Reservoir::new(100_000, 6), Reservoir::new(100_000, 7));
+    let mut rng = Lcg(8);
     for _ in 0..reads {
-        read_once(
-            &persist,
-            &mut rng,
-            &created,
-            &mut after_point,
-            &mut after_page,
-        )
-        .await?;
+        let target = created[rng.next(created.len() as u64) as usize];
+        read_once(&persist, target, &mut after_point, &mut after_page).await?;
     }
     let stats = persist.stats();
     let counts = persist.counts().await?;
     persist.shutdown().await?;
-    let events = costs.len();
+    let events = costs.seen();
     let mut out = json!({
         "events": events, "seconds": secs, "events_per_s": events as f64 / secs,
         "messages": counts.messages, "members": counts.members,
         "failed": stats.gateway.failed_total(), "recovered": stats.gateway.recovered,
         "disk_mib": disk_mib(&path),
     });
-    percentiles(&mut costs, "apply", &mut out);
-    percentiles(&mut during_point, "during_point", &mut out);
-    percentiles(&mut during_page, "during_page", &mut out);
-    percentiles(&mut after_point, "after_point", &mut out);
-    percentiles(&mut after_page, "after_page", &mut out);
+    percentiles(costs.into_vec(), "apply", &mut out);
+    percentiles(during_point.into_vec(), "during_point", &mut out);
+    percentiles(during_page.into_vec(), "during_page", &mut out);
+    percentiles(after_point.into_vec(), "after_point", &mut out);
+    percentiles(after_page.into_vec(), "after_page", &mut out);
     if backend != "memory" {
-        std::fs::remove_dir_all(&path)
-            .or_else(|_| std::fs::remove_file(&path))
-            .ok();
+        remove(&path);
     }
     Ok(out)
 }
@@ -523,32 +518,34 @@ fn mutation_chunks(
     each(chunk)
 }
 
-/// The store alone: the stream's mutations applied in batches of 1,000.
-async fn store_path(input: &Path, dir: &Path, backend: &str) -> Result<Value, Error> {
-    let (store, path) = open(dir, backend).await?;
-    let mut chunks = Vec::new();
-    mutation_chunks(input, |c| {
-        chunks.push(c);
+/// The store alone: the stream's mutations applied in batches of 1,000
+/// (only the applies are timed).
+fn store_path(
+    input: &Path,
+    dir: &Path,
+    backend: &str,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<Value, Error> {
+    let (store, path) = runtime.block_on(open(dir, backend))?;
+    let (mut rows, mut timed) = (0u64, Duration::ZERO);
+    mutation_chunks(input, |chunk| {
+        rows += chunk.iter().map(|m| rows_of(m).len() as u64).sum::<u64>();
+        let started = Instant::now();
+        for batch in chunk.chunks(1_000) {
+            runtime.block_on(store.apply(batch))?;
+        }
+        timed += started.elapsed();
         Ok(())
     })?;
-    let rows: u64 = chunks
-        .iter()
-        .flatten()
-        .map(|m| rows_of(m).len() as u64)
-        .sum();
-    let started = Instant::now();
-    for chunk in &chunks {
-        for batch in chunk.chunks(1_000) {
-            store.apply(batch).await?;
-        }
-    }
-    let secs = started.elapsed().as_secs_f64();
     drop(store);
     let disk = disk_mib(&path);
-    std::fs::remove_dir_all(&path)
-        .or_else(|_| std::fs::remove_file(&path))
-        .ok();
+    remove(&path);
+    let secs = timed.as_secs_f64();
     Ok(json!({"rows": rows, "seconds": secs, "rows_per_s": rows as f64 / secs, "disk_mib": disk}))
+}
+
+fn remove(path: &Path) {
+    let _ = std::fs::remove_dir_all(path).or_else(|_| std::fs::remove_file(path));
 }
 
 /// The rows a mutation writes whole (what the raw floor writes).
@@ -556,95 +553,106 @@ fn rows_of(m: &Mutation) -> Vec<&Record> {
     match m {
         Mutation::Upsert(r) => vec![&**r],
         Mutation::UpsertMany(rs) => rs.iter().collect(),
-        Mutation::ReplaceGuildEmojis { .. } | Mutation::ReplaceGuildStickers { .. } => Vec::new(),
         _ => Vec::new(),
     }
 }
 
-/// The raw engine: the stream's upserted rows as key/value pairs (the
-/// entity key, the record as MessagePack), in transactions of 10,000.
-fn floor(input: &Path, dir: &Path, backend: &str) -> Result<Value, Error> {
-    let path = dir.join(format!("floor-{backend}"));
-    if path.is_dir() {
-        std::fs::remove_dir_all(&path)?;
-    } else if path.exists() {
-        std::fs::remove_file(&path)?;
-    }
-    let mut pairs: Vec<Vec<(Vec<u8>, Vec<u8>)>> = Vec::new();
-    mutation_chunks(input, |chunk| {
-        let mut encoded = Vec::new();
-        for m in &chunk {
-            for r in rows_of(m) {
-                encoded.push((
-                    format!("{:?}", r.key()).into_bytes(),
-                    persist_kv::codec::encode_record(r)?,
-                ));
+/// An engine written to directly.
+enum RawEngine {
+    Sqlite(rusqlite::Connection),
+    Redb(redb::Database),
+    Sled(sled::Db),
+}
+
+const ROWS: redb::TableDefinition<&[u8], &[u8]> = redb::TableDefinition::new("rows");
+
+impl RawEngine {
+    fn open(backend: &str, path: &Path) -> Result<Self, Error> {
+        Ok(match backend {
+            "sqlite" => {
+                let conn = rusqlite::Connection::open(path)?;
+                conn.pragma_update(None, "journal_mode", "WAL")?;
+                conn.pragma_update(None, "synchronous", "NORMAL")?;
+                conn.execute(
+                    "CREATE TABLE rows (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID",
+                    [],
+                )?;
+                Self::Sqlite(conn)
             }
-        }
-        for part in encoded.chunks(10_000) {
-            pairs.push(part.to_vec());
-        }
-        Ok(())
-    })?;
-    let rows: u64 = pairs.iter().map(|p| p.len() as u64).sum();
-    let started = Instant::now();
-    match backend {
-        "sqlite" => {
-            let mut conn = rusqlite::Connection::open(&path)?;
-            conn.pragma_update(None, "journal_mode", "WAL")?;
-            conn.pragma_update(None, "synchronous", "NORMAL")?;
-            conn.execute(
-                "CREATE TABLE rows (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID",
-                [],
-            )?;
-            for batch in &pairs {
+            "redb" => Self::Redb(redb::Database::create(path)?),
+            "sled" => Self::Sled(sled::Config::new().path(path).flush_every_ms(None).open()?),
+            other => return Err(format!("no raw floor for {other}").into()),
+        })
+    }
+
+    /// One durable transaction.
+    fn write(&mut self, pairs: &[(Vec<u8>, Vec<u8>)]) -> Result<(), Error> {
+        match self {
+            Self::Sqlite(conn) => {
                 let tx = conn.transaction()?;
                 {
                     let mut insert = tx.prepare_cached(
                         "INSERT OR REPLACE INTO rows (key, value) VALUES (?1, ?2)",
                     )?;
-                    for (k, v) in batch {
+                    for (k, v) in pairs {
                         insert.execute((k, v))?;
                     }
                 }
                 tx.commit()?;
             }
-        }
-        "redb" => {
-            const ROWS: redb::TableDefinition<&[u8], &[u8]> = redb::TableDefinition::new("rows");
-            let db = redb::Database::create(&path)?;
-            for batch in &pairs {
+            Self::Redb(db) => {
                 let tx = db.begin_write()?;
                 {
                     let mut table = tx.open_table(ROWS)?;
-                    for (k, v) in batch {
+                    for (k, v) in pairs {
                         table.insert(k.as_slice(), v.as_slice())?;
                     }
                 }
                 tx.commit()?;
             }
-        }
-        "sled" => {
-            let db = sled::Config::new()
-                .path(&path)
-                .flush_every_ms(None)
-                .open()?;
-            for batch in &pairs {
-                let mut b = sled::Batch::default();
-                for (k, v) in batch {
-                    b.insert(k.as_slice(), v.as_slice());
+            Self::Sled(db) => {
+                let mut batch = sled::Batch::default();
+                for (k, v) in pairs {
+                    batch.insert(k.as_slice(), v.as_slice());
                 }
-                db.apply_batch(b)?;
+                db.apply_batch(batch)?;
                 db.flush()?;
             }
         }
-        other => return Err(format!("no raw floor for {other}").into()),
+        Ok(())
     }
-    let secs = started.elapsed().as_secs_f64();
+}
+
+/// The raw engine: the stream's upserted rows as key/value pairs (the
+/// entity key, the record as MessagePack), in transactions of up to 10,000
+/// (only the writes are timed).
+fn floor(input: &Path, dir: &Path, backend: &str) -> Result<Value, Error> {
+    let path = dir.join(format!("floor-{backend}"));
+    remove(&path);
+    let mut engine = RawEngine::open(backend, &path)?;
+    let (mut rows, mut timed) = (0u64, Duration::ZERO);
+    mutation_chunks(input, |chunk| {
+        let mut pairs = Vec::new();
+        for m in &chunk {
+            for r in rows_of(m) {
+                pairs.push((
+                    format!("{:?}", r.key()).into_bytes(),
+                    persist_kv::codec::encode_record(r)?,
+                ));
+            }
+        }
+        rows += pairs.len() as u64;
+        let started = Instant::now();
+        for part in pairs.chunks(10_000) {
+            engine.write(part)?;
+        }
+        timed += started.elapsed();
+        Ok(())
+    })?;
+    drop(engine);
     let disk = disk_mib(&path);
-    std::fs::remove_dir_all(&path)
-        .or_else(|_| std::fs::remove_file(&path))
-        .ok();
+    remove(&path);
+    let secs = timed.as_secs_f64();
     Ok(json!({"rows": rows, "seconds": secs, "rows_per_s": rows as f64 / secs, "disk_mib": disk}))
 }
 
