@@ -76,7 +76,7 @@ fn number(args: &[String], name: &str, default: u64) -> Result<u64, Error> {
 fn parent(args: &[String]) -> Result<(), Error> {
     if args.iter().any(|a| a == "--help" || a == "-h") {
         println!(
-            "usage: replay [--messages N] [--seed S] [--backends memory,sqlite,redb,sled] [--dir DIR] [--skip-floors]"
+            "usage: replay [--messages N] [--seed S] [--backends memory,sqlite,redb,sled] [--dir DIR] [--skip-floors] [--skip-serenity-cache]"
         );
         return Ok(());
     }
@@ -114,7 +114,11 @@ fn parent(args: &[String]) -> Result<(), Error> {
         config.guilds,
         config.largest_guild
     );
-    let mut phases = vec!["parse".to_owned(), "serenity-cache".to_owned()];
+    let mut phases = vec!["parse".to_owned()];
+    if !args.iter().any(|a| a == "--skip-serenity-cache") {
+        // It keeps everything in memory: about 3 GiB per million messages.
+        phases.push("serenity-cache".to_owned());
+    }
     for b in &backends {
         phases.push(format!("ours:{b}"));
         if b != "memory" && !args.iter().any(|a| a == "--skip-floors") {
