@@ -224,7 +224,9 @@ pub fn generate(config: &TrafficConfig, out: impl Write) -> io::Result<TrafficSu
                     .map(|m| m.id)
                     .take(20)
                     .collect();
-                live.retain(|m| !gone.contains(&m.id));
+                // They are all in the tail: keep the rest in order.
+                let tail = live.split_off(from);
+                live.extend(tail.into_iter().filter(|m| !gone.contains(&m.id)));
                 let ids: Vec<String> = gone.iter().map(u64::to_string).collect();
                 w.dispatch("MESSAGE_DELETE_BULK", &json!({"ids": ids, "channel_id": channel.to_string(), "guild_id": guild.to_string()}))?;
             }

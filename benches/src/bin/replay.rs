@@ -334,17 +334,7 @@ fn rules() -> Result<Ruleset, Error> {
 
 async fn open(dir: &Path, backend: &str) -> Result<(Arc<dyn Store>, PathBuf), Error> {
     let path = dir.join(format!("store-{backend}"));
-    for stale in [
-        path.clone(),
-        path.with_extension("db-wal"),
-        path.with_extension("db-shm"),
-    ] {
-        if stale.is_dir() {
-            std::fs::remove_dir_all(&stale)?;
-        } else if stale.exists() {
-            std::fs::remove_file(&stale)?;
-        }
-    }
+    remove(&path);
     let migrations = Migrations::new();
     let store: Arc<dyn Store> = match backend {
         "memory" => Arc::new(persist_core::MemoryStore::open(&migrations).await?),
@@ -548,8 +538,12 @@ fn store_path(
     Ok(json!({"rows": rows, "seconds": secs, "rows_per_s": rows as f64 / secs, "disk_mib": disk}))
 }
 
+/// Removes a store: its file or folder, and SQLite's `-wal` and `-shm`.
 fn remove(path: &Path) {
     let _ = std::fs::remove_dir_all(path).or_else(|_| std::fs::remove_file(path));
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
 }
 
 /// The rows a mutation writes whole (what the raw floor writes).
