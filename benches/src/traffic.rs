@@ -230,21 +230,15 @@ pub fn generate(config: &TrafficConfig, out: impl Write) -> io::Result<TrafficSu
                 let ids: Vec<String> = gone.iter().map(u64::to_string).collect();
                 w.dispatch("MESSAGE_DELETE_BULK", &json!({"ids": ids, "channel_id": channel.to_string(), "guild_id": guild.to_string()}))?;
             }
-            (892..=939, Some(i)) => {
+            (892..=949, Some(i)) => {
                 let m = live[i];
                 let emoji = emojis[rng.next(emojis.len() as u64) as usize];
-                w.dispatch(
-                    "MESSAGE_REACTION_ADD",
-                    &p::reaction(author, m.channel, m.id, m.guild, emoji),
-                )?;
-            }
-            (940..=949, Some(i)) => {
-                let m = live[i];
-                let emoji = emojis[rng.next(emojis.len() as u64) as usize];
-                w.dispatch(
-                    "MESSAGE_REACTION_REMOVE",
-                    &p::reaction(author, m.channel, m.id, m.guild, emoji),
-                )?;
+                let event = if roll < 940 {
+                    "MESSAGE_REACTION_ADD"
+                } else {
+                    "MESSAGE_REACTION_REMOVE"
+                };
+                w.dispatch(event, &p::reaction(author, m.channel, m.id, m.guild, emoji))?;
             }
             (950..=964, _) => {
                 let mut member = p::member(author, &spec.roles[..1], BASE_MS);

@@ -532,10 +532,15 @@ fn store_path(
         Ok(())
     })?;
     drop(store);
-    let disk = disk_mib(&path);
-    remove(&path);
+    Ok(rows_result(rows, timed, &path))
+}
+
+/// A timed write phase's result; removes what it wrote.
+fn rows_result(rows: u64, timed: Duration, path: &Path) -> Value {
+    let disk = disk_mib(path);
+    remove(path);
     let secs = timed.as_secs_f64();
-    Ok(json!({"rows": rows, "seconds": secs, "rows_per_s": rows as f64 / secs, "disk_mib": disk}))
+    json!({"rows": rows, "seconds": secs, "rows_per_s": rows as f64 / secs, "disk_mib": disk})
 }
 
 /// Removes a store: its file or folder, and SQLite's `-wal` and `-shm`.
@@ -648,10 +653,7 @@ fn floor(input: &Path, dir: &Path, backend: &str) -> Result<Value, Error> {
         Ok(())
     })?;
     drop(engine);
-    let disk = disk_mib(&path);
-    remove(&path);
-    let secs = timed.as_secs_f64();
-    Ok(json!({"rows": rows, "seconds": secs, "rows_per_s": rows as f64 / secs, "disk_mib": disk}))
+    Ok(rows_result(rows, timed, &path))
 }
 
 fn peak_rss_mib() -> f64 {
