@@ -23,6 +23,7 @@
 //!   generation, so nothing is applied twice.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
@@ -32,6 +33,7 @@ use serenity::gateway::{CollectorCallback, ShardManager, ShardRunnerMessage, Voi
 use serenity::model::id::{GuildId, ShardId, UserId};
 use serenity::model::voice::VoiceState;
 
+use crate::lock;
 use crate::tap::Tap;
 
 /// How long `register_shard` waits for the runner to appear in the shard
@@ -42,7 +44,8 @@ pub(crate) struct HandOver {
     tap: Arc<Tap>,
     inner: Option<Arc<dyn VoiceGatewayManager>>,
     manager: OnceLock<Weak<ShardManager>>,
-    generations: Arc<Mutex<HashMap<u32, u64>>>,
+    /// The newest collector's generation, per shard.
+    generations: Mutex<HashMap<u32, Arc<AtomicU64>>>,
 }
 
 impl HandOver {
@@ -51,7 +54,7 @@ impl HandOver {
             tap,
             inner,
             manager: OnceLock::new(),
-            generations: Arc::new(Mutex::new(HashMap::new())),
+            generations: Mutex::new(HashMap::new()),
         }
     }
 
@@ -94,16 +97,12 @@ impl HandOver {
     }
 
     fn collector(&self, shard_id: u32) -> CollectorCallback {
-        let generation = {
-            let mut generations = lock(&self.generations);
-            let generation = generations.entry(shard_id).or_default();
-            *generation += 1;
-            *generation
-        };
-        let generations = Arc::clone(&self.generations);
+        let newest = Arc::clone(lock(&self.generations).entry(shard_id).or_default());
+        let generation = newest.fetch_add(1, Ordering::AcqRel) + 1;
         let tap = Arc::clone(&self.tap);
+        // Runs for every event in the shard: one atomic load, no shared lock.
         CollectorCallback(Box::new(move |event| {
-            if lock(&generations).get(&shard_id) != Some(&generation) {
+            if newest.load(Ordering::Acquire) != generation {
                 // A newer collector took over this shard.
                 return false;
             }
@@ -111,10 +110,6 @@ impl HandOver {
             true
         }))
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[async_trait]

@@ -56,6 +56,12 @@ mod hand_over;
 mod persist;
 mod tap;
 
+/// Locks a mutex, recovering it if poisoned: nothing in this crate panics
+/// while holding one, so its data is still whole.
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 pub use builder::{ClientBuilderExt, PersistKey, PersistedClientBuilder};
 pub use persist::{Persist, PersistStats};
 pub use tap::GatewayStats;

@@ -65,6 +65,16 @@ impl Persist {
         }
     }
 
+    /// A cache over an opened store with the default ruleset and pipeline.
+    #[cfg(any(feature = "sqlite", feature = "redb", feature = "sled"))]
+    fn with_defaults(store: impl persist_core::Store) -> Result<Self> {
+        Ok(Self::new(Cache::new(
+            store,
+            Default::default(),
+            Default::default(),
+        )?))
+    }
+
     /// Opens (or creates) a SQLite cache at `path` with the default
     /// ruleset and pipeline settings; its migrations and `migrations` (the
     /// application's hooks) run first. Must be called within a tokio runtime.
@@ -75,11 +85,7 @@ impl Persist {
     ) -> Result<Self> {
         let config = persist_sqlite::SqliteConfig::new(path.as_ref());
         let store = persist_sqlite::SqliteStore::open(config, migrations).await?;
-        Ok(Self::new(Cache::new(
-            store,
-            Default::default(),
-            Default::default(),
-        )?))
+        Self::with_defaults(store)
     }
 
     /// Opens (or creates) a redb cache file at `path` with the default
@@ -92,11 +98,7 @@ impl Persist {
         migrations: &persist_core::Migrations,
     ) -> Result<Self> {
         let store = persist_redb::RedbStore::open(path, migrations).await?;
-        Ok(Self::new(Cache::new(
-            store,
-            Default::default(),
-            Default::default(),
-        )?))
+        Self::with_defaults(store)
     }
 
     /// Opens (or creates) a sled cache directory at `path` with the default
@@ -109,11 +111,7 @@ impl Persist {
         migrations: &persist_core::Migrations,
     ) -> Result<Self> {
         let store = persist_sled::SledStore::open(path, migrations).await?;
-        Ok(Self::new(Cache::new(
-            store,
-            Default::default(),
-            Default::default(),
-        )?))
+        Self::with_defaults(store)
     }
 
     /// The cache underneath.

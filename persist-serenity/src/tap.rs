@@ -2,13 +2,15 @@
 //! becomes mutations queued in the cache before serenity dispatches it.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
 
 use persist_core::gateway::{Applied, Session, to_mutations};
 use persist_core::{Cache, GuildId, Mutation, UserId};
 use serde_json::Value;
 use serenity::model::event::Event;
+
+use crate::lock;
 
 /// How many member requests can be waiting for their chunks at once; older
 /// ones (their chunks lost with a connection) are forgotten first.
@@ -49,11 +51,6 @@ pub(crate) struct Tap {
     not_cached: AtomicU64,
     recovered: AtomicU64,
     failures: Mutex<(BTreeMap<String, u64>, Option<String>)>,
-}
-
-// Nothing panics while these locks are held; a poisoned one is still whole.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Tap {

@@ -427,7 +427,6 @@ async fn ours(input: &Path, dir: &Path, backend: &str, reads: u64) -> Result<Val
     // Bounded samples, so measuring does not grow memory with the run.
     let mut costs = Reservoir::new(1_000_000, 4);
     let mut created = Reservoir::new(100_000, 5);
-    let mut created_total = 0u64;
     let started = Instant::now();
     for line in lines(input)? {
         let event = parse(&line?)?;
@@ -437,8 +436,7 @@ async fn ours(input: &Path, dir: &Path, backend: &str, reads: u64) -> Result<Val
                 ChannelId::new(m.message.channel_id.get()),
             );
             created.push(target);
-            created_total += 1;
-            if created_total.is_multiple_of(64)
+            if created.seen().is_multiple_of(64)
                 && let Ok(mut r) = recent.lock()
             {
                 if r.len() == 10_000 {
