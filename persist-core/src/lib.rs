@@ -42,6 +42,7 @@ mod cache;
 mod entity;
 mod error;
 pub mod gateway;
+mod heap_size;
 mod id;
 mod memory_store;
 mod migration;
@@ -63,9 +64,10 @@ pub mod testkit;
 #[doc = include_str!("../../README.md")]
 struct ReadmeExamples;
 
-pub use cache::{Cache, CacheConfig, CacheStats, DeadLetter};
+pub use cache::{Cache, CacheConfig, CacheStats, DeadLetter, Producer};
 pub use entity::{Entity, EntityKey, Record};
 pub use error::{ConfigError, Error, Result};
+pub use heap_size::HeapSize;
 pub use id::{
     ApplicationId, AttachmentId, ChannelId, DISCORD_EPOCH_MS, EmojiId, ForumTagId, GuildId,
     MessageId, RoleId, ScheduledEventId, SkuId, StageInstanceId, StickerId, StickerPackId,
@@ -75,7 +77,7 @@ pub use memory_store::{MEMORY_SCHEMA_VERSION, MemoryStore};
 pub use migration::{MigrationHook, Migrations};
 pub use model::{Permissions, ReactionEmoji};
 pub use mutation::{Mutation, ReactionChange, shard_of};
-pub use patch::Patch;
+pub use patch::{MemberPatch, MessagePatch, Patch, UserPatch};
 pub use query::{Answer, Counts, MessagePage, Query};
 pub use read_api::ReadApi;
 pub use resource::ResourceKind;

@@ -240,13 +240,7 @@ impl Mutation {
                 Record::Message(m) => Some(m.channel_id),
                 _ => None,
             },
-            Self::Patch(p) => match p.key() {
-                EntityKey::Message(_) => p
-                    .fields()
-                    .get("channel_id")
-                    .and_then(|v| serde_json::from_value(v.clone()).ok()),
-                _ => None,
-            },
+            Self::Patch(p) => p.message_channel(),
             Self::BulkDeleteMessages { channel_id, .. }
             | Self::TrimChannelMessages { channel_id, .. }
             | Self::RemoveAllReactions { channel_id, .. }

@@ -26,6 +26,8 @@ struct TestStore {
     down: Arc<AtomicBool>,
     batches: Arc<AtomicU64>,
     largest_batch: Arc<AtomicUsize>,
+    /// Hold every apply while set (a stalled disk).
+    stalled: Arc<AtomicBool>,
 }
 
 fn holds_user(m: &Mutation, user: UserId) -> bool {
@@ -42,6 +44,9 @@ impl Store for TestStore {
     }
 
     async fn apply(&self, batch: &[Mutation]) -> Result<()> {
+        while self.stalled.load(Ordering::SeqCst) {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
         if !self.pause.is_zero() {
             tokio::time::sleep(self.pause).await;
         }
@@ -215,12 +220,13 @@ async fn repeated_writes_to_one_object_coalesce() {
         user.username = format!("name {i}");
         cache.enqueue(Mutation::upsert(user)).await.unwrap();
     }
+    assert_eq!(cache.stats().queued, 1_000);
+    cache.flush().await.unwrap();
     let stats = cache.stats();
     assert_eq!(
         (stats.enqueued, stats.coalesced, stats.queued),
-        (1_000, 999, 1)
+        (1_000, 999, 0)
     );
-    cache.flush().await.unwrap();
     assert_eq!(store.batches.load(Ordering::SeqCst), 1);
     assert_eq!(store.largest_batch.load(Ordering::SeqCst), 1);
     let user = store.inner.user(UserId::new(1)).await.unwrap().unwrap();
@@ -570,9 +576,9 @@ async fn reads_under_pending_reconciliation_see_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn enqueue_now_waits_for_room_on_a_multi_thread_runtime() {
+async fn enqueue_now_never_waits_and_queues_past_the_soft_bound() {
     let store = TestStore {
-        pause: Duration::from_millis(10),
+        stalled: Arc::new(AtomicBool::new(true)),
         ..Default::default()
     };
     let config = CacheConfig {
@@ -582,14 +588,106 @@ async fn enqueue_now_waits_for_room_on_a_multi_thread_runtime() {
         ..Default::default()
     };
     let cache = Cache::new(store.clone(), Ruleset::default(), config).unwrap();
+    // The store does not commit at all: every call still returns.
     for i in 0..500u64 {
         cache.enqueue_now([Mutation::upsert(fx::user(i))]).unwrap();
-        assert!(cache.stats().queued <= 50);
     }
-    cache.shutdown().await.unwrap();
     let stats = cache.stats();
-    assert_eq!(stats.over_capacity, 0);
+    assert!(stats.over_capacity >= 450, "{stats:?}");
+    assert_eq!(stats.queued + stats.in_flight, 500);
+    // Reads see everything queued while the store is stalled.
+    assert!(cache.user(UserId::new(499)).await.unwrap().is_some());
+    store.stalled.store(false, Ordering::SeqCst);
+    cache.shutdown().await.unwrap();
     assert_eq!(store.inner.counts().await.unwrap().users, 500);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_its_memory_budget_the_queue_sheds_in_order_counts_and_marks_guilds() {
+    let store = TestStore {
+        stalled: Arc::new(AtomicBool::new(true)),
+        ..Default::default()
+    };
+    let config = CacheConfig {
+        batch_size: 10,
+        queue_capacity: 10,
+        batch_delay: Duration::from_millis(1),
+        queue_memory_budget: 64 * 1024,
+        ..Default::default()
+    };
+    let rules = Ruleset::builder()
+        .resources(persist_core::ResourceKind::all())
+        .message_cap(100_000)
+        .build()
+        .unwrap();
+    let cache = Cache::new(store.clone(), rules, config).unwrap();
+    let producer = cache.producer();
+    // Guilds 1..=3 exist; then traffic far past the budget.
+    for g in 1..=3 {
+        producer
+            .enqueue_now([Mutation::upsert(fx::guild(g))])
+            .unwrap();
+    }
+    for i in 0..3_000u64 {
+        let g = 1 + i % 3;
+        let presence = persist_core::model::Presence {
+            guild_id: GuildId::new(g),
+            user_id: UserId::new(i),
+            status: "online".into(),
+            ..Default::default()
+        };
+        let mut message = fx::message(MessageId::new((1 << 40) + i), 100 * g, g);
+        message.content = "x".repeat(200);
+        producer
+            .enqueue_now([
+                Mutation::upsert(presence),
+                Mutation::upsert(message),
+                Mutation::upsert(fx::member(g, i, &[])),
+                Mutation::upsert(fx::role(10_000 + i, g)),
+            ])
+            .unwrap();
+    }
+    let stats = cache.stats();
+    assert!(stats.shedding, "{stats:?}");
+    assert!(
+        stats.shed.get("presences").copied().unwrap_or(0) > 0,
+        "{stats:?}"
+    );
+    assert!(
+        stats.shed.get("messages").copied().unwrap_or(0) > 0,
+        "{stats:?}"
+    );
+    // Bounded: never far past 1.25 times the budget plus the roles (never shed).
+    let role = Mutation::upsert(fx::role(10_000, 1));
+    let never_shed =
+        3_003 * (std::mem::size_of::<Mutation>() + persist_core::HeapSize::heap_bytes(&role));
+    assert!(
+        stats.queue_bytes <= 64 * 1024 * 5 / 4 + never_shed,
+        "{} bytes queued ({never_shed} never shed): {stats:?}",
+        stats.queue_bytes
+    );
+    let stale = cache.stale_guilds();
+    assert_eq!(stale.len(), 3, "{stale:?}");
+    // The store recovers: everything not shed lands.
+    store.stalled.store(false, Ordering::SeqCst);
+    cache.flush().await.unwrap();
+    let resync = tokio::time::timeout(Duration::from_secs(30), cache.wait_for_resync())
+        .await
+        .expect("the cache never became ready for a resync")
+        .unwrap();
+    assert_eq!(resync.len(), 3);
+    cache.mark_resynced(GuildId::new(1), persist_core::ResourceKind::all());
+    assert_eq!(cache.stale_guilds().len(), 2);
+    let stats = cache.stats();
+    assert!(!stats.shedding);
+    let counts = store.inner.counts().await.unwrap();
+    // Guilds and roles are never shed.
+    assert_eq!((counts.guilds, counts.roles), (3, 3_000));
+    let shed = |k: &str| stats.shed.get(k).copied().unwrap_or(0);
+    assert_eq!(counts.messages + shed("messages"), 3_000, "{stats:?}");
+    assert_eq!(counts.members + shed("members"), 3_000, "{stats:?}");
+    assert_eq!(counts.presences + shed("presences"), 3_000, "{stats:?}");
+    cache.shutdown().await.unwrap();
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -23,9 +23,27 @@ pub struct CacheConfig {
     pub batch_size: usize,
     /// ...or once its first mutation has waited this long (the flush window).
     pub batch_delay: Duration,
-    /// At most this many mutations wait to be committed; `enqueue` waits for
-    /// room beyond it (backpressure). One batch more may be committing.
+    /// The queue's soft bound, in mutations: the async `enqueue` waits for
+    /// room beyond it (backpressure). The shard's path (`enqueue_now`,
+    /// [`Producer`](crate::Producer)) never waits: it queues past this bound,
+    /// up to `queue_memory_budget`.
     pub queue_capacity: usize,
+    /// The most memory, in estimated bytes (see [`HeapSize`](crate::HeapSize)),
+    /// that mutations waiting to be committed may hold. Past it the cache
+    /// sheds, in this order: queued and incoming presences; then the queued
+    /// message writes (creates, edits, reactions) of the busiest channels,
+    /// oldest first; then queued member and user writes, oldest first,
+    /// until the queue is back under three quarters of the budget. Incoming
+    /// mutations of those kinds are shed while the queue is over 1.25 times
+    /// the budget. Guilds, channels, roles, emojis, stickers, the bot's own
+    /// user, deletes and reconciliation are never shed. Every shed mutation
+    /// is counted by kind ([`CacheStats::shed`](crate::CacheStats)) and
+    /// its guild marked for a resync.
+    ///
+    /// Worst case: 1.25 times the budget, plus the never-shed kinds queued
+    /// meanwhile (a guild's structure, a few KiB per guild), plus one copy of
+    /// the batch being committed.
+    pub queue_memory_budget: usize,
     /// First pause before retrying a failed batch; doubles each time.
     pub retry_initial: Duration,
     /// Longest pause between retries.
@@ -45,6 +63,7 @@ impl Default for CacheConfig {
             batch_size: 1000,
             batch_delay: Duration::from_millis(50),
             queue_capacity: 10_000,
+            queue_memory_budget: 256 << 20,
             retry_initial: Duration::from_millis(50),
             retry_max: Duration::from_secs(5),
             retry_attempts: 6,
@@ -83,8 +102,13 @@ impl CacheConfig {
             "queue_capacity",
             self.queue_capacity as u64,
             self.batch_size as u64,
-            // A tokio semaphore holds at most this many permits.
-            (tokio::sync::Semaphore::MAX_PERMITS as u64).min(100_000_000),
+            100_000_000,
+        )?;
+        in_range(
+            "queue_memory_budget",
+            self.queue_memory_budget as u64,
+            1024,
+            u64::MAX,
         )?;
         in_range("retry_attempts", u64::from(self.retry_attempts), 1, 1000)?;
         nonzero("batch_delay", self.batch_delay)?;

@@ -2,93 +2,118 @@
 //! a bounded queue, coalesce, and are committed in batches by a background
 //! task; reads see every queued mutation.
 
+mod coalesce;
 mod config;
 mod overlay;
-mod pending;
+mod producer;
+mod queue;
+mod shed;
 mod stats;
 mod writer;
 
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::{Instant, SystemTime};
+use std::time::SystemTime;
 
-use tokio::sync::{Notify, RwLock, Semaphore, watch};
+use tokio::sync::{Notify, RwLock, watch};
 use tokio::task::JoinHandle;
 
 pub use config::CacheConfig;
+pub use producer::Producer;
 pub use stats::{CacheStats, DeadLetter};
 
-use crate::{Answer, Error, Mutation, Query, ReadApi, Result, Ruleset, Store};
-use pending::Pending;
+use crate::heap_size::queued_bytes;
+use crate::{
+    Answer, Error, GuildId, Mutation, Query, ReadApi, ResourceKind, Result, Ruleset, Store,
+};
+use queue::{Lane, PushError, Queue, lock};
 use stats::Counters;
 
 pub(crate) struct Inner {
     store: Arc<dyn Store>,
     rules: Ruleset,
     config: CacheConfig,
-    pending: Mutex<Pending>,
-    /// One permit per free slot in the queue (the bound).
-    permits: Semaphore,
-    /// Slots taken past the bound by [`Cache::enqueue_now`] where it could
-    /// not wait; repaid before freed slots become permits again.
-    overdraft: AtomicUsize,
+    queue: Queue,
+    /// The lane of callers that are not producers of their own.
+    default_lane: Arc<Lane>,
     /// Wakes the writer.
     wake: Notify,
-    /// The `enqueued` sequence number up to which everything is settled.
+    /// A `flush()` is waiting: commit now rather than after the delay.
+    flush_requested: AtomicBool,
+    /// Wakes async enqueuers waiting for room under the soft bound.
+    room: Notify,
+    /// The sequence number below which everything is settled.
     durable: watch::Sender<u64>,
     /// Held for writing while a batch commits; reads that must not see a
     /// batch both in the store and in the queue hold it for reading.
     gate: RwLock<()>,
     counters: Counters,
     healthy: AtomicBool,
+    /// Over the memory budget now (a burst of shedding).
+    shedding: AtomicBool,
+    /// Wakes the compaction task.
+    shed_wake: Arc<Notify>,
+    /// Guilds whose shed mutations a resync must bring back, with what.
+    stale: Mutex<HashMap<GuildId, ResourceKind>>,
+    /// Wakes `wait_for_resync` when shedding ends or the store recovers.
+    resync_ready: Notify,
     last_error: Mutex<Option<String>>,
     dead_letters: Mutex<VecDeque<DeadLetter>>,
-    /// The writer first, then the pruner if any.
+    /// The writer first, then the other tasks.
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
-// Nothing panics while these locks are held, so a poisoned lock still holds
-// consistent data; recover it rather than fail.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 impl Inner {
-    /// Frees queue slots, paying back any overdraft first.
-    fn release_slots(&self, slots: usize) {
-        let mut owed = self.overdraft.load(Ordering::Acquire);
-        loop {
-            let paid = owed.min(slots);
-            if paid == 0 {
-                break;
-            }
-            match self.overdraft.compare_exchange(
-                owed,
-                owed - paid,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => {
-                    self.permits.add_permits(slots - paid);
-                    return;
-                }
-                Err(now) => owed = now,
-            }
-        }
-        self.permits.add_permits(slots);
-    }
-
-    fn lock_pending(&self) -> MutexGuard<'_, Pending> {
-        lock(&self.pending)
-    }
-
     fn lock_last_error(&self) -> MutexGuard<'_, Option<String>> {
         lock(&self.last_error)
     }
 
     fn lock_dead_letters(&self) -> MutexGuard<'_, VecDeque<DeadLetter>> {
         lock(&self.dead_letters)
+    }
+
+    /// Filters, sheds if over budget, and queues; never waits.
+    fn push(&self, lane: &Lane, mutations: impl IntoIterator<Item = Mutation>) -> Result<()> {
+        let now = SystemTime::now();
+        for mutation in mutations {
+            if let Some(mutation) = self.rules.filter(mutation, now) {
+                self.push_one(lane, mutation, false)?;
+            } else {
+                Counters::add(&self.counters.filtered, 1);
+            }
+        }
+        Ok(())
+    }
+
+    /// Queues one filtered mutation; `reserved`: its slot is already counted.
+    fn push_one(&self, lane: &Lane, mutation: Mutation, reserved: bool) -> Result<()> {
+        {
+            let bytes = queued_bytes(&mutation);
+            if self.shed_incoming(&mutation, bytes) {
+                if reserved {
+                    self.queue.unreserve();
+                }
+                return Ok(());
+            }
+            let (len, _) =
+                self.queue
+                    .push(lane, mutation, bytes, reserved)
+                    .map_err(|e| match e {
+                        PushError::Closed => Error::Closed,
+                    })?;
+            Counters::add(&self.counters.enqueued, 1);
+            if len > self.config.queue_capacity {
+                Counters::add(&self.counters.over_capacity, 1);
+            }
+            self.counters
+                .queue_high_water
+                .fetch_max(len, Ordering::Relaxed);
+            if len == 1 || len == self.config.batch_size {
+                self.wake.notify_one();
+            }
+        }
+        Ok(())
     }
 }
 
@@ -140,23 +165,33 @@ impl Cache {
     pub fn from_arc(store: Arc<dyn Store>, rules: Ruleset, config: CacheConfig) -> Result<Self> {
         config.validate()?;
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| Error::NoRuntime)?;
+        let queue = Queue::default();
+        let default_lane = queue.lane();
         let inner = Arc::new(Inner {
             store,
-            permits: Semaphore::new(config.queue_capacity),
-            overdraft: AtomicUsize::new(0),
             rules,
             config,
-            pending: Mutex::new(Pending::default()),
+            queue,
+            default_lane,
             wake: Notify::new(),
+            flush_requested: AtomicBool::new(false),
+            room: Notify::new(),
             durable: watch::Sender::new(0),
             gate: RwLock::new(()),
             counters: Counters::default(),
             healthy: AtomicBool::new(true),
+            shedding: AtomicBool::new(false),
+            shed_wake: Arc::new(Notify::new()),
+            stale: Mutex::new(HashMap::new()),
+            resync_ready: Notify::new(),
             last_error: Mutex::new(None),
             dead_letters: Mutex::new(VecDeque::new()),
             tasks: Mutex::new(Vec::new()),
         });
-        let mut tasks = vec![runtime.spawn(writer::run(Arc::clone(&inner)))];
+        let mut tasks = vec![
+            runtime.spawn(writer::run(Arc::clone(&inner))),
+            runtime.spawn(shed::run(Arc::downgrade(&inner))),
+        ];
         if inner.rules.message_max_age().is_some() {
             tasks.push(runtime.spawn(prune_old_messages(Arc::downgrade(&inner))));
         }
@@ -174,51 +209,68 @@ impl Cache {
         &self.inner.store
     }
 
-    /// Queues a mutation after applying the ruleset. Never waits for the disk
-    /// unless the queue is full, in which case it waits for room.
+    /// Queues a mutation after applying the ruleset. Never waits for the
+    /// disk; waits for room while the queue is past its soft bound
+    /// (`queue_capacity`), which is how callers that can wait are slowed down
+    /// when the store falls behind.
     pub async fn enqueue(&self, mutation: Mutation) -> Result<()> {
         self.enqueue_all(std::iter::once(mutation)).await
     }
 
     /// Queues several mutations (one event's worth) in order.
     pub async fn enqueue_all(&self, mutations: impl IntoIterator<Item = Mutation>) -> Result<()> {
-        for mutation in self.filter(mutations) {
-            let permit = self
-                .inner
-                .permits
-                .acquire()
-                .await
-                .map_err(|_| Error::Closed)?;
-            permit.forget();
-            self.push(mutation)?;
+        let now = SystemTime::now();
+        // Collected first: the caller's iterator is not held across waits.
+        let mutations: Vec<Mutation> = mutations.into_iter().collect();
+        for mutation in mutations {
+            let Some(mutation) = self.inner.rules.filter(mutation, now) else {
+                Counters::add(&self.inner.counters.filtered, 1);
+                continue;
+            };
+            self.reserve_room().await?;
+            self.inner
+                .push_one(&self.inner.default_lane, mutation, true)?;
         }
         Ok(())
     }
 
-    /// Queues a mutation if there is room now; never waits.
-    pub fn try_enqueue(&self, mutation: Mutation) -> Result<()> {
-        for mutation in self.filter([mutation]) {
-            match self.inner.permits.try_acquire() {
-                Ok(permit) => permit.forget(),
-                Err(tokio::sync::TryAcquireError::Closed) => return Err(Error::Closed),
-                Err(tokio::sync::TryAcquireError::NoPermits) => {
-                    return Err(Error::QueueFull {
-                        capacity: self.inner.config.queue_capacity,
-                    });
-                }
+    /// Waits until a slot under the soft bound is free and takes it.
+    async fn reserve_room(&self) -> Result<()> {
+        loop {
+            let room = self.inner.room.notified();
+            if self.inner.queue.closed.load(Ordering::Acquire) {
+                return Err(Error::Closed);
             }
-            self.push(mutation)?;
+            if self.inner.queue.reserve(self.inner.config.queue_capacity) {
+                return Ok(());
+            }
+            room.await;
         }
-        Ok(())
+    }
+
+    /// Queues a mutation if the queue is under its soft bound; never waits.
+    pub fn try_enqueue(&self, mutation: Mutation) -> Result<()> {
+        let Some(mutation) = self.inner.rules.filter(mutation, SystemTime::now()) else {
+            Counters::add(&self.inner.counters.filtered, 1);
+            return Ok(());
+        };
+        if !self.inner.queue.reserve(self.inner.config.queue_capacity) {
+            return Err(Error::QueueFull {
+                capacity: self.inner.config.queue_capacity,
+            });
+        }
+        self.inner
+            .push_one(&self.inner.default_lane, mutation, true)
     }
 
     /// Queues several mutations (one event's worth) in order, from code that
-    /// cannot await, such as a serenity collector running in the shard.
+    /// cannot wait, such as a serenity collector running in the shard.
     ///
-    /// Nothing is dropped: when the queue is full it blocks the thread until
-    /// there is room on a multi-thread runtime (backpressure on the caller),
-    /// and elsewhere queues past the bound, counted in
-    /// [`CacheStats::over_capacity`], which later commits pay back.
+    /// Never blocks: past the soft bound the queue grows, up to its memory
+    /// budget, past which the cache sheds in the documented order (see
+    /// [`CacheConfig::queue_memory_budget`]), counting what it sheds. A
+    /// producer that runs often (a shard) should use its own
+    /// [`Producer`], which shares no lock with other producers.
     ///
     /// ```
     /// use persist_core::{Cache, MemoryStore, Migrations, Mutation, model::Guild, GuildId, ReadApi};
@@ -232,78 +284,55 @@ impl Cache {
     /// # }).unwrap();
     /// ```
     pub fn enqueue_now(&self, mutations: impl IntoIterator<Item = Mutation>) -> Result<()> {
-        for mutation in self.filter(mutations) {
-            match self.inner.permits.try_acquire() {
-                Ok(permit) => permit.forget(),
-                Err(tokio::sync::TryAcquireError::Closed) => return Err(Error::Closed),
-                Err(tokio::sync::TryAcquireError::NoPermits) => self.wait_for_room()?,
-            }
-            self.push(mutation)?;
-        }
-        Ok(())
+        self.inner.push(&self.inner.default_lane, mutations)
     }
 
-    /// Takes a queue slot when none is free, without awaiting.
-    fn wait_for_room(&self) -> Result<()> {
-        let runtime = tokio::runtime::Handle::try_current();
-        let can_block = runtime
-            .as_ref()
-            .is_ok_and(|r| r.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-        if let (true, Ok(runtime)) = (can_block, runtime) {
-            let permit =
-                tokio::task::block_in_place(|| runtime.block_on(self.inner.permits.acquire()))
-                    .map_err(|_| Error::Closed)?;
-            permit.forget();
-        } else {
-            self.inner.overdraft.fetch_add(1, Ordering::AcqRel);
-            Counters::add(&self.inner.counters.over_capacity, 1);
-        }
-        Ok(())
+    /// A producer with a queue lane of its own (one per shard).
+    pub fn producer(&self) -> Producer {
+        Producer::new(self.clone(), self.inner.queue.lane())
     }
 
-    fn filter(&self, mutations: impl IntoIterator<Item = Mutation>) -> Vec<Mutation> {
-        let now = SystemTime::now();
-        let mut kept = Vec::new();
-        for mutation in mutations {
-            match self.inner.rules.filter(mutation, now) {
-                Some(m) => kept.push(m),
-                None => Counters::add(&self.inner.counters.filtered, 1),
+    /// Guilds whose writes were shed (the queue was over its memory budget)
+    /// and not re-synced since, with what must be brought back.
+    pub fn stale_guilds(&self) -> Vec<(GuildId, ResourceKind)> {
+        let mut stale: Vec<_> = lock(&self.inner.stale)
+            .iter()
+            .map(|(g, k)| (*g, *k))
+            .collect();
+        stale.sort_unstable_by_key(|(g, _)| *g);
+        stale
+    }
+
+    /// Records that `kinds` of a guild were re-synced (a GUILD_CREATE, a
+    /// complete member list, an explicit resync).
+    pub fn mark_resynced(&self, guild_id: GuildId, kinds: ResourceKind) {
+        let mut stale = lock(&self.inner.stale);
+        if let Some(left) = stale.get_mut(&guild_id) {
+            left.remove(kinds);
+            if left.is_empty() {
+                stale.remove(&guild_id);
             }
         }
-        kept
     }
 
-    /// Puts a mutation whose queue slot is already reserved into the queue.
-    fn push(&self, mutation: Mutation) -> Result<()> {
-        let (coalesced, queued, wake) = {
-            let mut pending = self.inner.lock_pending();
-            if pending.closed {
-                drop(pending);
-                self.inner.release_slots(1);
+    /// Waits until guilds are stale and the cache can take a resync (the
+    /// queue is back under its budget and the last commit succeeded), then
+    /// returns them; `Err(Closed)` after shutdown.
+    pub async fn wait_for_resync(&self) -> Result<Vec<(GuildId, ResourceKind)>> {
+        loop {
+            let ready = self.inner.resync_ready.notified();
+            if self.inner.queue.closed.load(Ordering::Acquire) {
                 return Err(Error::Closed);
             }
-            let coalesced = pending.push(mutation, Instant::now());
-            let len = pending.open.len();
-            (
-                coalesced,
-                len,
-                len == 1 || len >= self.inner.config.batch_size,
-            )
-        };
-        Counters::add(&self.inner.counters.enqueued, 1);
-        if coalesced {
-            // Folded into a queued slot: the reserved slot is not used.
-            self.inner.release_slots(1);
-            Counters::add(&self.inner.counters.coalesced, 1);
+            let stale = self.stale_guilds();
+            if !stale.is_empty()
+                && !self.inner.shedding.load(Ordering::Acquire)
+                && self.inner.healthy.load(Ordering::Acquire)
+            {
+                return Ok(stale);
+            }
+            ready.await;
         }
-        self.inner
-            .counters
-            .queue_high_water
-            .fetch_max(queued, Ordering::Relaxed);
-        if wake {
-            self.inner.wake.notify_one();
-        }
-        Ok(())
     }
 
     /// Returns once everything enqueued before the call is durable. Fails
@@ -320,13 +349,13 @@ impl Cache {
 
     /// Waits until everything enqueued before the call is committed or rejected.
     async fn settle_queued(&self) -> Result<()> {
-        let target = {
-            let mut pending = self.inner.lock_pending();
-            pending.flush_requested = true;
-            pending.enqueued
-        };
-        self.inner.wake.notify_one();
+        let target = self.inner.queue.next_seq.load(Ordering::Acquire);
         let mut durable = self.inner.durable.subscribe();
+        if *durable.borrow() >= target {
+            return Ok(());
+        }
+        self.inner.flush_requested.store(true, Ordering::Release);
+        self.inner.wake.notify_one();
         durable
             .wait_for(|d| *d >= target)
             .await
@@ -338,15 +367,14 @@ impl Cache {
     /// background tasks. Later calls return at once.
     pub async fn shutdown(&self) -> Result<()> {
         let result = self.flush().await;
-        {
-            let mut pending = self.inner.lock_pending();
-            pending.closed = true;
-        }
-        self.inner.permits.close();
+        self.inner.queue.closed.store(true, Ordering::Release);
         self.inner.wake.notify_one();
+        self.inner.room.notify_waiters();
+        self.inner.resync_ready.notify_waiters();
+        self.inner.shed_wake.notify_one();
         let tasks = std::mem::take(&mut *lock(&self.inner.tasks));
         let mut tasks = tasks.into_iter();
-        // The writer drains the queue and then returns; the pruner just stops.
+        // The writer drains the queue and then returns; the others just stop.
         if let Some(writer) = tasks.next()
             && let Err(error) = writer.await
         {
@@ -361,19 +389,26 @@ impl Cache {
     /// The pipeline's counters and health.
     pub fn stats(&self) -> CacheStats {
         let c = &self.inner.counters;
-        let (queued, in_flight) = {
-            let pending = self.inner.lock_pending();
-            (
-                pending.open.len(),
-                pending.in_flight.as_ref().map_or(0, |b| b.len()),
-            )
-        };
+        let in_flight: usize = lock(&self.inner.queue.in_flight)
+            .segments
+            .iter()
+            .map(|s| s.len())
+            .sum();
+        let queued = self
+            .inner
+            .queue
+            .len
+            .load(Ordering::Acquire)
+            .saturating_sub(in_flight);
         CacheStats {
             backend: self.inner.store.backend(),
             enqueued: Counters::get(&c.enqueued),
             filtered: Counters::get(&c.filtered),
             coalesced: Counters::get(&c.coalesced),
             queued,
+            queue_bytes: self.inner.queue.bytes.load(Ordering::Acquire),
+            shed: c.shed(),
+            shedding: self.inner.shedding.load(Ordering::Acquire),
             queue_high_water: c.queue_high_water.load(Ordering::Relaxed),
             over_capacity: Counters::get(&c.over_capacity),
             in_flight,
@@ -421,11 +456,11 @@ impl Cache {
     /// The in-flight and queued mutations that can change `query`'s answer,
     /// oldest first, and whether they are all idempotent.
     fn relevant(&self, query: &Query) -> (Vec<Mutation>, bool) {
-        let pending = self.inner.lock_pending();
-        let in_flight = pending.in_flight.iter().flat_map(|b| b.iter());
-        let relevant: Vec<Mutation> = in_flight
-            .chain(pending.open.iter())
-            .filter_map(|m| overlay::relevant_part(m, query))
+        let (in_flight, waiting) = self.inner.queue.snapshot();
+        let relevant: Vec<Mutation> = queue::merge(&in_flight)
+            .into_iter()
+            .chain(queue::merge(&waiting))
+            .filter_map(|q| overlay::relevant_part(&q.mutation, query))
             .collect();
         let idempotent = relevant.iter().all(Mutation::is_idempotent);
         (relevant, idempotent)

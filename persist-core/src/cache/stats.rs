@@ -1,8 +1,10 @@
 //! What the pipeline reports about itself.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use crate::Mutation;
+use crate::entity::Record;
+use crate::{GuildId, Mutation, ResourceKind};
 
 /// A snapshot of the pipeline's counters (see `Cache::stats`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -17,11 +19,20 @@ pub struct CacheStats {
     pub coalesced: u64,
     /// Mutations waiting for a batch now.
     pub queued: usize,
-    /// The most mutations that ever waited at once (never above the bound).
+    /// Estimated bytes the waiting and in-flight mutations hold.
+    pub queue_bytes: usize,
+    /// The most mutations that ever waited at once.
     pub queue_high_water: usize,
-    /// Mutations queued past the bound by `enqueue_now` where it could not
-    /// wait (a current-thread runtime); nothing was dropped.
+    /// Mutations the shard's path queued past the soft bound
+    /// (`queue_capacity`) instead of waiting; nothing was dropped.
     pub over_capacity: u64,
+    /// Mutations shed because the queue was over its memory budget, by
+    /// kind (`"presences"`, `"messages"`, `"members"`, `"users"`, ...).
+    /// Their guilds are listed by [`Cache::stale_guilds`](crate::Cache::stale_guilds)
+    /// until re-synced.
+    pub shed: BTreeMap<String, u64>,
+    /// Whether the queue is over its memory budget now.
+    pub shedding: bool,
     /// Mutations in the batch being committed now.
     pub in_flight: usize,
     /// Batches committed.
@@ -51,8 +62,104 @@ pub struct DeadLetter {
     pub error: String,
 }
 
+/// What a shed mutation was, for the counters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum ShedKind {
+    Presences,
+    Messages,
+    Members,
+    Users,
+    VoiceStates,
+    ThreadMembers,
+}
+
+impl ShedKind {
+    pub const ALL: [ShedKind; 6] = [
+        Self::Presences,
+        Self::Messages,
+        Self::Members,
+        Self::Users,
+        Self::VoiceStates,
+        Self::ThreadMembers,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Presences => "presences",
+            Self::Messages => "messages",
+            Self::Members => "members",
+            Self::Users => "users",
+            Self::VoiceStates => "voice_states",
+            Self::ThreadMembers => "thread_members",
+        }
+    }
+
+    /// The resource a resync must bring back.
+    pub fn resource(self) -> ResourceKind {
+        match self {
+            Self::Presences => ResourceKind::PRESENCES,
+            Self::Messages => ResourceKind::MESSAGES,
+            Self::Members | Self::Users => ResourceKind::MEMBERS,
+            Self::VoiceStates => ResourceKind::VOICE_STATES,
+            Self::ThreadMembers => ResourceKind::THREAD_MEMBERS,
+        }
+    }
+
+    /// The order in which kinds are shed (lower first).
+    pub fn rank(self) -> u8 {
+        match self {
+            Self::Presences => 0,
+            Self::Messages => 1,
+            Self::Members | Self::Users | Self::VoiceStates | Self::ThreadMembers => 2,
+        }
+    }
+
+    /// What may be shed of a mutation, and the guild it touches; `None`
+    /// for what is never shed.
+    pub fn of(mutation: &Mutation) -> Option<(ShedKind, Option<GuildId>)> {
+        match mutation {
+            Mutation::Upsert(record) => Self::of_record(record),
+            Mutation::Patch(patch) => {
+                let kind = match patch.key() {
+                    crate::EntityKey::Message(_) => Self::Messages,
+                    crate::EntityKey::Member(..) => Self::Members,
+                    crate::EntityKey::User(_) => Self::Users,
+                    crate::EntityKey::Presence(..) => Self::Presences,
+                    crate::EntityKey::VoiceState(..) => Self::VoiceStates,
+                    _ => return None,
+                };
+                Some((kind, patch.guild_id()))
+            }
+            Mutation::AddReaction(r) | Mutation::RemoveReaction(r) => {
+                Some((Self::Messages, r.guild_id))
+            }
+            Mutation::UpsertMany(records) => {
+                // Sheddable only when every record is (a member chunk).
+                let mut kinds = records.iter().map(Self::of_record);
+                let (kind, guild) = kinds.next()??;
+                kinds.all(|k| k.is_some()).then_some((kind, guild))
+            }
+            _ => None,
+        }
+    }
+
+    fn of_record(record: &Record) -> Option<(ShedKind, Option<GuildId>)> {
+        let kind = match record {
+            Record::Message(_) => Self::Messages,
+            Record::Member(_) => Self::Members,
+            Record::User(_) => Self::Users,
+            Record::Presence(_) => Self::Presences,
+            Record::VoiceState(_) => Self::VoiceStates,
+            Record::ThreadMember(_) => Self::ThreadMembers,
+            _ => return None,
+        };
+        Some((kind, record.guild_id()))
+    }
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
+    pub shed: [AtomicU64; ShedKind::ALL.len()],
     pub enqueued: AtomicU64,
     pub filtered: AtomicU64,
     pub coalesced: AtomicU64,
@@ -66,6 +173,20 @@ pub(crate) struct Counters {
 }
 
 impl Counters {
+    pub fn add_shed(&self, kind: ShedKind, n: u64) {
+        let at = ShedKind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
+        self.shed[at].fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn shed(&self) -> BTreeMap<String, u64> {
+        ShedKind::ALL
+            .iter()
+            .zip(&self.shed)
+            .map(|(k, n)| (k.name().to_owned(), n.load(Ordering::Relaxed)))
+            .filter(|(_, n)| *n > 0)
+            .collect()
+    }
+
     pub fn add(counter: &AtomicU64, n: u64) {
         counter.fetch_add(n, Ordering::Relaxed);
     }

@@ -5,75 +5,101 @@ use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use super::Inner;
+use super::coalesce::Coalescer;
+use super::queue::{Segment, merge};
 use super::stats::{Counters, DeadLetter};
 use crate::{Error, Mutation};
 
 /// Runs until the cache is shut down and its queue is empty.
 pub(crate) async fn run(inner: Arc<Inner>) {
     loop {
-        let Some((batch, slots)) = next_batch(&inner).await else {
+        let Some(target) = wait_until_due(&inner).await else {
             return;
         };
-        // Room frees as soon as the batch leaves the queue.
-        inner.release_slots(slots);
-        commit(&inner, &batch, slots).await;
+        let segments = inner.queue.take_all();
+        let (taken, bytes) = segments
+            .iter()
+            .flat_map(|s| s.iter())
+            .fold((0usize, 0usize), |(n, b), q| (n + 1, b + q.bytes));
+        let batch = build_batch(&inner, &segments);
+        drop(segments);
+        if !batch.is_empty() {
+            let slots = batch
+                .iter()
+                .filter(|m| !matches!(m, Mutation::TrimChannelMessages { .. }))
+                .count();
+            commit(&inner, &batch, slots).await;
+        }
+        // Settled: room frees, and everything numbered below `target` is durable.
+        inner.queue.len.fetch_sub(taken, Ordering::AcqRel);
+        inner.queue.bytes.fetch_sub(bytes, Ordering::AcqRel);
+        inner.room.notify_waiters();
+        inner.end_shedding_if_recovered();
+        inner.durable.send_modify(|d| *d = (*d).max(target));
     }
 }
 
-/// Waits until a batch is due and takes it; `None` once closed and drained.
-async fn next_batch(inner: &Inner) -> Option<(Arc<Vec<Mutation>>, usize)> {
+/// Waits until a batch is due; returns the sequence number below which
+/// everything will be in it, or `None` once closed and drained.
+async fn wait_until_due(inner: &Inner) -> Option<u64> {
+    let mut since: Option<Instant> = None;
     loop {
-        let deadline = {
-            let mut pending = inner.lock_pending();
-            let due = !pending.open.is_empty()
-                && (pending.open.len() >= inner.config.batch_size
-                    || pending.flush_requested
-                    || pending.closed
-                    || pending
-                        .open_since
-                        .is_some_and(|since| since.elapsed() >= inner.config.batch_delay));
-            if due {
-                pending.flush_requested = false;
-                let cap = inner
-                    .rules
-                    .caches_messages()
-                    .then(|| inner.rules.message_cap());
-                return Some(pending.take(cap));
+        let notified = inner.wake.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        // Read before the length: if nothing is queued now, everything
+        // numbered below it is settled.
+        let target = inner.queue.next_seq.load(Ordering::Acquire);
+        let len = inner.queue.len.load(Ordering::Acquire);
+        let closed = inner.queue.closed.load(Ordering::Acquire);
+        let flush = inner.flush_requested.swap(false, Ordering::AcqRel);
+        if len == 0 {
+            inner.durable.send_modify(|d| *d = (*d).max(target));
+            if closed {
+                return None;
             }
-            if pending.open.is_empty() {
-                pending.flush_requested = false;
-                if pending.closed {
-                    return None;
-                }
-                None
-            } else {
-                pending
-                    .open_since
-                    .map(|since| since + inner.config.batch_delay)
-            }
-        };
-        match deadline {
-            Some(at) => {
-                let wait = at.saturating_duration_since(Instant::now());
-                tokio::select! {
-                    () = inner.wake.notified() => {}
-                    () = tokio::time::sleep(wait) => {}
-                }
-            }
-            None => inner.wake.notified().await,
+            since = None;
+            notified.await;
+            continue;
+        }
+        let since = *since.get_or_insert_with(Instant::now);
+        if len >= inner.config.batch_size
+            || flush
+            || closed
+            || since.elapsed() >= inner.config.batch_delay
+        {
+            return Some(target);
+        }
+        let wait = (since + inner.config.batch_delay).saturating_duration_since(Instant::now());
+        tokio::select! {
+            () = notified => {}
+            () = tokio::time::sleep(wait) => {}
         }
     }
 }
 
+/// The taken segments in arrival order, coalesced, with the channel caps.
+fn build_batch(inner: &Inner, segments: &[Segment]) -> Vec<Mutation> {
+    let mut coalescer = Coalescer::default();
+    for queued in merge(segments) {
+        coalescer.push(queued.mutation.clone());
+    }
+    Counters::add(&inner.counters.coalesced, coalescer.coalesced);
+    let cap = inner
+        .rules
+        .caches_messages()
+        .then(|| inner.rules.message_cap());
+    coalescer.finish(cap)
+}
+
 /// Commits a batch: retries with backoff, then isolates what cannot be
-/// stored. `slots` is how many of the batch's mutations were enqueued (the
-/// rest are the cap trims the pipeline appended).
+/// stored. `slots` is how many enqueued mutations the batch holds.
 ///
 /// The gate is held while the store may be applying any part of the batch
 /// and until the batch is settled, so a read holding it never finds the batch
 /// both in the store and in the queue. It is released while waiting to retry:
 /// a failed attempt applied nothing.
-async fn commit(inner: &Inner, batch: &Arc<Vec<Mutation>>, slots: usize) {
+async fn commit(inner: &Inner, batch: &[Mutation], slots: usize) {
     let mut backoff = inner.config.retry_initial;
     let mut attempts = 0;
     loop {
@@ -149,17 +175,16 @@ async fn isolate(inner: &Inner, batch: &[Mutation]) -> Vec<DeadLetter> {
     rejected
 }
 
-/// Marks the in-flight batch done: durable, counted, rejected ones kept.
+/// Marks the in-flight batch done (still under the gate): counted,
+/// rejected ones kept.
 fn settle(inner: &Inner, stored: usize, rejected: Vec<DeadLetter>) {
-    let taken = {
-        let mut pending = inner.lock_pending();
-        pending.in_flight = None;
-        pending.taken
-    };
+    super::queue::lock(&inner.queue.in_flight).segments.clear();
     Counters::add(&inner.counters.batches_committed, 1);
     Counters::add(&inner.counters.mutations_committed, stored as u64);
     if rejected.is_empty() {
-        inner.healthy.store(true, Ordering::Relaxed);
+        if !inner.healthy.swap(true, Ordering::AcqRel) {
+            inner.resync_ready.notify_waiters();
+        }
     } else {
         Counters::add(&inner.counters.rejected, rejected.len() as u64);
         let mut dead = inner.lock_dead_letters();
@@ -178,5 +203,4 @@ fn settle(inner: &Inner, stored: usize, rejected: Vec<DeadLetter>) {
             dead.push_back(letter);
         }
     }
-    inner.durable.send_modify(|d| *d = (*d).max(taken));
 }

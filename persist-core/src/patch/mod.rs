@@ -1,6 +1,13 @@
 //! Partial updates: the fields an update event sent, merged over what is stored.
 
+mod typed;
+
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
+
+use typed::Typed;
+pub use typed::{MemberPatch, MessagePatch, UserPatch};
 
 use crate::entity::{Entity, EntityKey, Record};
 use crate::model::{
@@ -8,6 +15,7 @@ use crate::model::{
     StageInstance, Sticker, ThreadMember, User, VoiceState,
 };
 use crate::{ChannelId, Error, GuildId, MessageId, Result};
+use serde::Deserialize;
 
 /// A partial update of one object.
 ///
@@ -27,10 +35,32 @@ use crate::{ChannelId, Error, GuildId, MessageId, Result};
 /// assert_eq!(after.nick.as_deref(), Some("new nick"));
 /// assert!(after.deaf); // not sent, so kept
 /// ```
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+///
+/// The kinds updated on the hot path also take typed patches
+/// ([`MemberPatch`], [`MessagePatch`], [`UserPatch`]), which are valid by
+/// construction and apply without a JSON round trip.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Patch {
     key: EntityKey,
-    fields: Map<String, Value>,
+    change: Change,
+}
+
+/// What a patch changes: fields by Discord's names, or a typed patch.
+#[derive(Clone, Debug, PartialEq)]
+enum Change {
+    // Invariant: holds the key's id fields and makes a valid object alone.
+    Fields(Map<String, Value>),
+    Typed(Typed),
+}
+
+impl serde::Serialize for Patch {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("Patch", 2)?;
+        s.serialize_field("key", &self.key)?;
+        s.serialize_field("fields", &*self.fields())?;
+        s.end()
+    }
 }
 
 impl<'de> serde::Deserialize<'de> for Patch {
@@ -68,7 +98,10 @@ impl Patch {
         for (name, value) in key.id_fields() {
             fields.insert(name.to_owned(), value);
         }
-        let patch = Self { key, fields };
+        let patch = Self {
+            key,
+            change: Change::Fields(fields),
+        };
         // Validate: the fields alone must make an object of this kind.
         patch.apply_record(None)?;
         Ok(patch)
@@ -88,10 +121,35 @@ impl Patch {
     /// a patch of a message the store does not have still lands in its channel.
     pub fn message(channel_id: ChannelId, id: MessageId, fields: Value) -> Result<Self> {
         let mut patch = Self::new(EntityKey::Message(id), fields)?;
-        patch
-            .fields
-            .insert("channel_id".into(), Value::String(channel_id.to_string()));
+        if let Change::Fields(fields) = &mut patch.change {
+            fields.insert("channel_id".into(), Value::String(channel_id.to_string()));
+        }
         Ok(patch)
+    }
+
+    /// A typed patch of a member.
+    pub fn from_member(guild_id: GuildId, user_id: crate::UserId, patch: MemberPatch) -> Self {
+        Self {
+            key: EntityKey::Member(guild_id, user_id),
+            change: Change::Typed(Typed::Member(guild_id, user_id, Box::new(patch))),
+        }
+    }
+
+    /// A typed patch of a user.
+    pub fn from_user(id: crate::UserId, patch: UserPatch) -> Self {
+        Self {
+            key: EntityKey::User(id),
+            change: Change::Typed(Typed::User(id, Box::new(patch))),
+        }
+    }
+
+    /// A typed patch of a message in `channel_id`.
+    pub fn from_message(channel_id: ChannelId, id: MessageId, mut patch: MessagePatch) -> Self {
+        patch.channel_id = Some(channel_id);
+        Self {
+            key: EntityKey::Message(id),
+            change: Change::Typed(Typed::Message(id, Box::new(patch))),
+        }
     }
 
     /// A patch of a member (GUILD_MEMBER_UPDATE).
@@ -119,35 +177,88 @@ impl Patch {
         self.key
     }
 
-    /// The fields sent, with the object's ids.
-    pub fn fields(&self) -> &Map<String, Value> {
-        &self.fields
+    /// The fields sent by Discord's names, with the object's ids.
+    pub fn fields(&self) -> Cow<'_, Map<String, Value>> {
+        match &self.change {
+            Change::Fields(fields) => Cow::Borrowed(fields),
+            Change::Typed(typed) => {
+                let mut fields = typed.to_fields();
+                for (name, value) in self.key.id_fields() {
+                    fields.insert(name.to_owned(), value);
+                }
+                Cow::Owned(fields)
+            }
+        }
     }
 
     /// The guild named by the key or by a `guild_id` field.
     pub fn guild_id(&self) -> Option<GuildId> {
-        self.key.guild_id().or_else(|| {
-            self.fields
+        self.key.guild_id().or_else(|| match &self.change {
+            Change::Fields(fields) => fields
                 .get("guild_id")
-                .and_then(|v| serde_json::from_value(v.clone()).ok())
+                .and_then(|v| GuildId::deserialize(v).ok()),
+            Change::Typed(Typed::Message(_, m)) => m.guild_id.flatten(),
+            Change::Typed(_) => None,
         })
+    }
+
+    /// The channel of a message patch.
+    pub fn message_channel(&self) -> Option<ChannelId> {
+        if !matches!(self.key, EntityKey::Message(_)) {
+            return None;
+        }
+        match &self.change {
+            Change::Fields(fields) => fields
+                .get("channel_id")
+                .and_then(|v| ChannelId::deserialize(v).ok()),
+            Change::Typed(Typed::Message(_, m)) => m.channel_id,
+            Change::Typed(_) => None,
+        }
     }
 
     /// Removes fields (used by content-off rulesets).
     pub(crate) fn remove_fields(&mut self, names: &[&str]) {
         for name in names {
-            self.fields.remove(*name);
+            match &mut self.change {
+                Change::Fields(fields) => {
+                    fields.remove(*name);
+                }
+                Change::Typed(typed) => typed.remove(name),
+            }
         }
     }
 
     /// Folds a later patch of the same object into this one (later fields win).
     pub fn merge(&mut self, later: Patch) {
         debug_assert_eq!(self.key, later.key);
-        self.fields.extend(later.fields);
+        let later = match (&mut self.change, later.change) {
+            (Change::Typed(a), Change::Typed(b)) => match a.merge(b) {
+                Ok(()) => return,
+                Err(b) => Change::Typed(b),
+            },
+            (_, later) => later,
+        };
+        let later_fields = Patch {
+            key: self.key,
+            change: later,
+        }
+        .fields()
+        .into_owned();
+        let mut fields = self.fields().into_owned();
+        fields.extend(later_fields);
+        self.change = Change::Fields(fields);
     }
 
     /// Applies the patch to a typed object, or makes one from the fields alone.
     pub fn apply_to<T: Entity>(&self, current: Option<&T>) -> Result<T> {
+        if let Change::Typed(_) = &self.change {
+            let record = self.apply_record(current.cloned().map(Entity::into_record))?;
+            return T::from_record(record).ok_or_else(|| Error::InvalidData {
+                kind: self.key.kind(),
+                reason: format!("patch of {} applied to another kind", self.key),
+            });
+        }
+        let fields = self.fields();
         let mut object = match current {
             Some(current) => match serde_json::to_value(current) {
                 Ok(Value::Object(map)) => map,
@@ -155,7 +266,7 @@ impl Patch {
             },
             None => Map::new(),
         };
-        for (name, value) in &self.fields {
+        for (name, value) in fields.iter() {
             object.insert(name.clone(), value.clone());
         }
         serde_json::from_value(Value::Object(object)).map_err(|e| Error::InvalidData {
@@ -166,6 +277,9 @@ impl Patch {
 
     /// Applies the patch to a stored record of the key's kind (or to nothing).
     pub fn apply_record(&self, current: Option<Record>) -> Result<Record> {
+        if let Change::Typed(typed) = &self.change {
+            return Ok(typed.clone().apply(current));
+        }
         macro_rules! typed {
             ($ty:ident) => {{
                 let current = current.and_then($ty::from_record);
@@ -187,6 +301,42 @@ impl Patch {
             EntityKey::StageInstance(_) => typed!(StageInstance),
             EntityKey::ScheduledEvent(_) => typed!(ScheduledEvent),
             EntityKey::ThreadMember(..) => typed!(ThreadMember),
+        }
+    }
+
+    /// Applies the patch, consuming it (no copy of what it carries).
+    pub fn into_record(self, current: Option<Record>) -> Result<Record> {
+        match self.change {
+            Change::Typed(typed) => Ok(typed.apply(current)),
+            Change::Fields(_) => self.apply_record(current),
+        }
+    }
+
+    /// Estimated heap bytes of what the patch carries.
+    pub(crate) fn change_heap_bytes(&self) -> usize {
+        match &self.change {
+            Change::Fields(fields) => crate::heap_size::HeapSize::heap_bytes(fields),
+            Change::Typed(typed) => typed.heap_bytes(),
+        }
+    }
+
+    /// Applies the patch to a record in place; gives the patch back if it
+    /// does not apply (an untyped patch whose fields do not fit the object).
+    pub(crate) fn apply_in_place(self, record: &mut Record) -> std::result::Result<(), Patch> {
+        match self.change {
+            Change::Typed(typed) => {
+                let current =
+                    std::mem::replace(record, Record::CurrentUser(CurrentUser::default()));
+                *record = typed.apply(Some(current));
+                Ok(())
+            }
+            Change::Fields(_) => match self.apply_record(Some(record.clone())) {
+                Ok(merged) => {
+                    *record = merged;
+                    Ok(())
+                }
+                Err(_) => Err(self),
+            },
         }
     }
 }

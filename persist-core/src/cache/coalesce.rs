@@ -1,32 +1,20 @@
-//! The queue of mutations not yet committed, with coalescing.
+//! Coalescing: repeated writes of one object in a batch become one.
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
-use std::time::Instant;
+use std::collections::BTreeSet;
 
 use crate::entity::{EntityKey, Record};
 use crate::{ChannelId, Mutation};
 
-/// Everything enqueued but not yet durable.
+/// Builds the writer's batch: mutations in arrival order, repeated writes
+/// of one object folded together.
 #[derive(Debug, Default)]
-pub(crate) struct Pending {
-    /// Mutations waiting for the next batch, in order.
-    pub open: Vec<Mutation>,
-    // Invariant: index[k] is the position in `open` of the last single-object
+pub(crate) struct Coalescer {
+    pub batch: Vec<Mutation>,
+    // Invariant: index[k] is the position in `batch` of the last single-object
     // mutation of k, and no multi-object mutation comes after it.
-    index: HashMap<EntityKey, usize>,
-    /// When the oldest mutation in `open` arrived.
-    pub open_since: Option<Instant>,
-    /// The batch being committed, if any.
-    pub in_flight: Option<Arc<Vec<Mutation>>>,
-    /// Mutations accepted so far (a sequence number).
-    pub enqueued: u64,
-    /// `enqueued` as of the last batch taken.
-    pub taken: u64,
-    /// A `flush()` is waiting: commit now rather than after the delay.
-    pub flush_requested: bool,
-    /// `shutdown()` was called.
-    pub closed: bool,
+    index: rustc_hash::FxHashMap<EntityKey, usize>,
+    /// How many mutations were folded into an earlier one.
+    pub coalesced: u64,
 }
 
 /// Folds `next` into `slot` (an earlier write of the same object) if the
@@ -38,13 +26,7 @@ fn coalesce(slot: &mut Mutation, next: Mutation) -> Result<(), Mutation> {
             Ok(())
         }
         (Mutation::Upsert(record), Mutation::Patch(patch)) => {
-            match patch.apply_record(Some((**record).clone())) {
-                Ok(merged) => {
-                    **record = merged;
-                    Ok(())
-                }
-                Err(_) => Err(Mutation::Patch(patch)),
-            }
+            patch.apply_in_place(record).map_err(Mutation::Patch)
         }
         (Mutation::Patch(earlier), Mutation::Patch(later)) => {
             earlier.merge(later);
@@ -90,70 +72,56 @@ fn adds_messages(mutation: &Mutation) -> bool {
     }
 }
 
-impl Pending {
-    /// Queues a mutation; returns whether it was folded into a queued one.
-    pub fn push(&mut self, mutation: Mutation, now: Instant) -> bool {
-        self.enqueued += 1;
+impl Coalescer {
+    /// Adds a mutation at the end of the batch, folding it into an earlier
+    /// write of the same object where that gives the same result.
+    pub fn push(&mut self, mutation: Mutation) {
         let Some(key) = mutation.object_key() else {
             // Touches many objects: later writes must not move before it.
             self.index.clear();
-            self.append(mutation, now);
-            return false;
+            self.batch.push(mutation);
+            return;
         };
         let leftover = match self.index.get(&key) {
-            Some(&at) => match coalesce(&mut self.open[at], mutation) {
-                Ok(()) => return true,
+            Some(&at) => match coalesce(&mut self.batch[at], mutation) {
+                Ok(()) => {
+                    self.coalesced += 1;
+                    return;
+                }
                 Err(leftover) => leftover,
             },
             None => mutation,
         };
-        self.index.insert(key, self.open.len());
-        self.append(leftover, now);
-        false
+        self.index.insert(key, self.batch.len());
+        self.batch.push(leftover);
     }
 
-    fn append(&mut self, mutation: Mutation, now: Instant) {
-        if self.open.is_empty() {
-            self.open_since = Some(now);
-        }
-        self.open.push(mutation);
-    }
-
-    /// Takes everything open as the next batch, with the per-channel cap
-    /// appended for every channel that gained messages.
-    pub fn take(&mut self, message_cap: Option<u32>) -> (Arc<Vec<Mutation>>, usize) {
-        let mut batch = std::mem::take(&mut self.open);
-        let slots = batch.len();
-        self.index.clear();
-        self.open_since = None;
-        self.taken = self.enqueued;
+    /// The batch, with the per-channel cap appended for every channel that
+    /// gained messages.
+    pub fn finish(mut self, message_cap: Option<u32>) -> Vec<Mutation> {
         if let Some(keep) = message_cap {
-            let channels: BTreeSet<ChannelId> = batch
+            let channels: BTreeSet<ChannelId> = self
+                .batch
                 .iter()
-                .filter(|m| adds_messages(m))
-                .filter_map(Mutation::channel_id)
-                .chain(batch.iter().flat_map(|m| {
-                    match m {
-                        Mutation::UpsertMany(records) => records
-                            .iter()
-                            .filter_map(|r| match r {
-                                Record::Message(m) => Some(m.channel_id),
-                                _ => None,
-                            })
-                            .collect(),
-                        _ => Vec::new(),
-                    }
-                }))
+                .flat_map(|m| match m {
+                    Mutation::UpsertMany(records) => records
+                        .iter()
+                        .filter_map(|r| match r {
+                            Record::Message(m) => Some(m.channel_id),
+                            _ => None,
+                        })
+                        .collect(),
+                    m if adds_messages(m) => m.channel_id().into_iter().collect(),
+                    _ => Vec::new(),
+                })
                 .collect();
-            batch.extend(
+            self.batch.extend(
                 channels
                     .into_iter()
                     .map(|channel_id| Mutation::TrimChannelMessages { channel_id, keep }),
             );
         }
-        let batch = Arc::new(batch);
-        self.in_flight = Some(Arc::clone(&batch));
-        (batch, slots)
+        self.batch
     }
 }
 
@@ -175,18 +143,17 @@ mod tests {
 
     #[test]
     fn repeated_writes_to_one_object_coalesce() {
-        let now = Instant::now();
-        let mut p = Pending::default();
-        assert!(!p.push(message(1, "a"), now));
-        assert!(!p.push(message(2, "b"), now));
-        assert!(p.push(message(1, "c"), now));
+        let mut p = Coalescer::default();
+        p.push(message(1, "a"));
+        p.push(message(2, "b"));
+        p.push(message(1, "c"));
         let patch = Patch::message(
             ChannelId::new(1),
             MessageId::new(1),
             json!({"pinned": true}),
         )
         .unwrap();
-        assert!(p.push(Mutation::Patch(patch), now));
+        p.push(Mutation::Patch(patch));
         let reaction = Mutation::AddReaction(crate::ReactionChange {
             channel_id: ChannelId::new(1),
             message_id: MessageId::new(1),
@@ -196,9 +163,10 @@ mod tests {
             burst: false,
             by_current_user: false,
         });
-        assert!(p.push(reaction, now));
-        assert_eq!(p.open.len(), 2);
-        let Mutation::Upsert(record) = &p.open[0] else {
+        p.push(reaction);
+        assert_eq!(p.batch.len(), 2);
+        assert_eq!(p.coalesced, 3);
+        let Mutation::Upsert(record) = &p.batch[0] else {
             panic!()
         };
         let Record::Message(m) = &**record else {
@@ -208,13 +176,11 @@ mod tests {
             (m.content.as_str(), m.pinned, m.reactions.len()),
             ("c", true, 1)
         );
-        assert_eq!(p.enqueued, 5);
     }
 
     #[test]
     fn multi_object_mutations_are_barriers() {
-        let now = Instant::now();
-        let mut p = Pending::default();
+        let mut p = Coalescer::default();
         let member = |roles: Vec<u64>| {
             Mutation::upsert(Member {
                 guild_id: GuildId::new(1),
@@ -223,23 +189,18 @@ mod tests {
                 ..Default::default()
             })
         };
-        p.push(member(vec![]), now);
-        p.push(
-            Mutation::Delete(EntityKey::Role(crate::RoleId::new(9))),
-            now,
-        );
+        p.push(member(vec![]));
+        p.push(Mutation::Delete(EntityKey::Role(crate::RoleId::new(9))));
         // Must stay after the role delete, or the delete would strip role 9.
-        assert!(!p.push(member(vec![9]), now));
-        assert_eq!(p.open.len(), 3);
+        p.push(member(vec![9]));
+        assert_eq!(p.batch.len(), 3);
     }
 
     #[test]
     fn take_appends_the_channel_cap() {
-        let now = Instant::now();
-        let mut p = Pending::default();
-        p.push(message(1, "a"), now);
-        let (batch, slots) = p.take(Some(10));
-        assert_eq!(slots, 1);
+        let mut p = Coalescer::default();
+        p.push(message(1, "a"));
+        let batch = p.finish(Some(10));
         assert_eq!(
             batch.last(),
             Some(&Mutation::TrimChannelMessages {
@@ -247,6 +208,5 @@ mod tests {
                 keep: 10
             })
         );
-        assert!(p.open.is_empty() && p.in_flight.is_some());
     }
 }
