@@ -100,6 +100,27 @@ impl EntityKey {
         }
     }
 
+    /// Whether one of the key's ids is 0, which no Discord object has (a
+    /// payload missing its id reads as 0).
+    pub fn has_zero_id(&self) -> bool {
+        match *self {
+            Self::CurrentUser => false,
+            Self::Guild(id) => id.get() == 0,
+            Self::Channel(id) => id.get() == 0,
+            Self::Message(id) => id.get() == 0,
+            Self::User(id) => id.get() == 0,
+            Self::Role(id) => id.get() == 0,
+            Self::Emoji(id) => id.get() == 0,
+            Self::Sticker(id) => id.get() == 0,
+            Self::StageInstance(id) => id.get() == 0,
+            Self::ScheduledEvent(id) => id.get() == 0,
+            Self::Member(g, u) | Self::VoiceState(g, u) | Self::Presence(g, u) => {
+                g.get() == 0 || u.get() == 0
+            }
+            Self::ThreadMember(t, u) => t.get() == 0 || u.get() == 0,
+        }
+    }
+
     /// The fields that identify the object inside its serialized form.
     pub(crate) fn id_fields(&self) -> Vec<(&'static str, serde_json::Value)> {
         fn s(v: impl ToString) -> serde_json::Value {

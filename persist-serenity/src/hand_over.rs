@@ -100,13 +100,16 @@ impl HandOver {
         let newest = Arc::clone(lock(&self.generations).entry(shard_id).or_default());
         let generation = newest.fetch_add(1, Ordering::AcqRel) + 1;
         let tap = Arc::clone(&self.tap);
-        // Runs for every event in the shard: one atomic load, no shared lock.
+        // The shard's own queue lane: no lock shared with other shards.
+        let producer = tap.producer();
+        // Runs for every event in the shard: one atomic load, no shared lock,
+        // never a wait.
         CollectorCallback(Box::new(move |event| {
             if newest.load(Ordering::Acquire) != generation {
                 // A newer collector took over this shard.
                 return false;
             }
-            tap.apply_event(event);
+            tap.apply_event_with(event, &producer);
             true
         }))
     }

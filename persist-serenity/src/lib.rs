@@ -52,6 +52,7 @@
 
 mod builder;
 pub mod convert;
+mod events;
 mod hand_over;
 mod persist;
 mod tap;

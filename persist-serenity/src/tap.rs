@@ -5,11 +5,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use persist_core::gateway::{Applied, Session, to_mutations};
-use persist_core::{Cache, GuildId, Mutation, UserId};
+use persist_core::gateway::{Applied, Session, check_ids, to_mutations};
+use persist_core::{Cache, GuildId, Mutation, Producer, ResourceKind, UserId};
+use serde::Deserialize;
 use serde_json::Value;
 use serenity::model::event::Event;
 
+use crate::events::{self, strip_nulls};
 use crate::lock;
 
 /// How many member requests can be waiting for their chunks at once; older
@@ -41,10 +43,15 @@ impl GatewayStats {
     }
 }
 
-/// Shared by every shard's collector.
+/// Shared by every shard's collector; on an event's path it is only read
+/// and counted (atomics), never locked.
 pub(crate) struct Tap {
     cache: Cache,
-    session: Mutex<Session>,
+    /// For events fed from outside a shard (`Persist::apply_event`).
+    producer: Producer,
+    /// The bot's own user id (from READY; 0 until then).
+    current_user: AtomicU64,
+    /// Taken only for GUILD_MEMBERS_CHUNK events and member requests.
     chunks: Mutex<ChunkRequests>,
     events: AtomicU64,
     applied: AtomicU64,
@@ -56,8 +63,9 @@ pub(crate) struct Tap {
 impl Tap {
     pub(crate) fn new(cache: Cache) -> Self {
         Self {
+            producer: cache.producer(),
             cache,
-            session: Mutex::new(Session::default()),
+            current_user: AtomicU64::new(0),
             chunks: Mutex::new(ChunkRequests::default()),
             events: AtomicU64::new(0),
             applied: AtomicU64::new(0),
@@ -71,57 +79,130 @@ impl Tap {
         &self.cache
     }
 
-    /// Applies one event serenity parsed (or kept raw as `Event::Unknown`).
+    /// A producer for one shard's collector (a queue lane of its own).
+    pub(crate) fn producer(&self) -> Producer {
+        self.cache.producer()
+    }
+
+    fn session(&self) -> Session {
+        let id = self.current_user.load(Ordering::Acquire);
+        Session {
+            current_user: (id != 0).then(|| UserId::new(id)),
+        }
+    }
+
+    /// Applies one event serenity parsed (or kept raw as `Event::Unknown`)
+    /// through the tap's own producer.
     pub(crate) fn apply_event(&self, event: &Event) {
+        self.apply_event_with(event, &self.producer);
+    }
+
+    /// Applies one event through `producer` (a shard's).
+    pub(crate) fn apply_event_with(&self, event: &Event, producer: &Producer) {
         match event {
-            Event::Unknown(unknown) => self.apply(&unknown.kind, &unknown.value, true),
-            parsed => match dispatch_of(parsed) {
-                Ok((name, data)) => self.apply(&name, &data, false),
+            Event::Unknown(unknown) => {
+                self.apply_with(&unknown.kind, &unknown.value, true, producer);
+                return;
+            }
+            Event::Ready(ready) => {
+                self.current_user
+                    .store(ready.ready.user.id.get(), Ordering::Release);
+            }
+            Event::GuildCreate(create) => self.note_guild_create(create),
+            _ => {}
+        }
+        let session = self.session();
+        match events::typed(event, &session, self.cache.rules()) {
+            Some(Ok(applied)) => {
+                let name = || event.name().unwrap_or_else(|| "UNKNOWN".to_owned());
+                match applied {
+                    Applied::NotCached => {
+                        self.not_cached.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Applied::Mutations(mutations) => match check_ids("", &mutations) {
+                        Ok(()) => self.enqueue(&name(), mutations, false, producer),
+                        Err(e) => self.fail(&name(), &e.reason),
+                    },
+                }
+                self.events.fetch_add(1, Ordering::Release);
+            }
+            // Not a typed event, or its conversion failed: read it raw.
+            typed @ (Some(Err(_)) | None) => match dispatch_of(event) {
+                Ok((name, data)) => {
+                    if let Some(Err(reason)) = typed {
+                        tracing::debug!(
+                            event = name,
+                            reason,
+                            "typed conversion failed; reading the event raw"
+                        );
+                    }
+                    self.apply_with(&name, &data, false, producer)
+                }
                 Err(reason) => {
-                    self.events.fetch_add(1, Ordering::Relaxed);
-                    let name = parsed.name().unwrap_or_else(|| "UNKNOWN".to_owned());
+                    self.events.fetch_add(1, Ordering::Release);
+                    let name = event.name().unwrap_or_else(|| "UNKNOWN".to_owned());
                     self.fail(&name, &reason);
                 }
             },
         }
     }
 
-    /// Applies one raw dispatch: its event name and its `d` object.
-    pub(crate) fn apply(&self, event: &str, data: &Value, unparsed: bool) {
-        self.apply_counted(event, data, unparsed);
-        // Counted once queued, so a reader who sees the count sees the event.
-        self.events.fetch_add(1, Ordering::Release);
+    /// A GUILD_CREATE re-syncs what shedding lost of the guild, but messages
+    /// (and members unless it lists every one).
+    fn note_guild_create(&self, create: &serenity::model::event::GuildCreateEvent) {
+        let guild = &create.guild;
+        let mut kinds = ResourceKind::all() - ResourceKind::MESSAGES;
+        if guild.members.len() as u64 != guild.member_count {
+            kinds -= ResourceKind::MEMBERS;
+        }
+        self.cache
+            .mark_resynced(GuildId::new(guild.id.get()), kinds);
     }
 
-    fn apply_counted(&self, event: &str, data: &Value, unparsed: bool) {
+    /// Applies one raw dispatch: its event name and its `d` object.
+    pub(crate) fn apply(&self, event: &str, data: &Value, unparsed: bool) {
+        self.apply_with(event, data, unparsed, &self.producer);
+    }
+
+    fn apply_with(&self, event: &str, data: &Value, unparsed: bool, producer: &Producer) {
         if event == "READY"
             && let Some(Ok(id)) = data
                 .get("user")
                 .and_then(|u| u.get("id"))
-                .map(|id| serde_json::from_value::<UserId>(id.clone()))
+                .map(UserId::deserialize)
         {
-            lock(&self.session).current_user = Some(id);
+            self.current_user.store(id.get(), Ordering::Release);
         }
-        let session = *lock(&self.session);
-        match to_mutations(event, data, &session) {
+        match to_mutations(event, data, &self.session()) {
             Ok(Applied::Mutations(mut mutations)) => {
-                if event == "GUILD_MEMBERS_CHUNK" {
-                    mutations.extend(lock(&self.chunks).observe(data));
-                }
-                match self.cache.enqueue_now(mutations) {
-                    Ok(()) => {
-                        self.applied.fetch_add(1, Ordering::Relaxed);
-                        if unparsed {
-                            self.recovered.fetch_add(1, Ordering::Relaxed);
-                        }
+                if event == "GUILD_MEMBERS_CHUNK"
+                    && let Some(retain) = lock(&self.chunks).observe(data)
+                {
+                    if let Mutation::RetainGuildMembers { guild_id, .. } = &retain {
+                        self.cache.mark_resynced(*guild_id, ResourceKind::MEMBERS);
                     }
-                    Err(e) => self.fail(event, &e.to_string()),
+                    mutations.push(retain);
                 }
+                self.enqueue(event, mutations, unparsed, producer);
             }
             Ok(Applied::NotCached) => {
                 self.not_cached.fetch_add(1, Ordering::Relaxed);
             }
             Err(e) => self.fail(event, &e.reason),
+        }
+        // Counted once queued, so a reader who sees the count sees the event.
+        self.events.fetch_add(1, Ordering::Release);
+    }
+
+    fn enqueue(&self, event: &str, mutations: Vec<Mutation>, unparsed: bool, producer: &Producer) {
+        match producer.enqueue_now(mutations) {
+            Ok(()) => {
+                self.applied.fetch_add(1, Ordering::Relaxed);
+                if unparsed {
+                    self.recovered.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Err(e) => self.fail(event, &e.to_string()),
         }
     }
 
@@ -176,26 +257,6 @@ fn dispatch_of(event: &Event) -> Result<(String, Value), String> {
     );
     strip_nulls(&mut data, keep_top_level_nulls);
     Ok((name, data))
-}
-
-/// Removes null fields from objects, nested ones included.
-fn strip_nulls(value: &mut Value, keep_this_level: bool) {
-    match value {
-        Value::Object(fields) => {
-            if !keep_this_level {
-                fields.retain(|_, v| !v.is_null());
-            }
-            for v in fields.values_mut() {
-                strip_nulls(v, false);
-            }
-        }
-        Value::Array(items) => {
-            for v in items {
-                strip_nulls(v, false);
-            }
-        }
-        _ => {}
-    }
 }
 
 /// Full member requests of ours waiting for their chunks, by nonce.

@@ -97,7 +97,30 @@ pub fn to_mutations(event: &str, data: &Value, session: &Session) -> Result<Appl
     };
     let ctx = Ctx { event, session };
     ctx.object(data)?;
-    handler(&ctx, data).map(Applied::Mutations)
+    let mutations = handler(&ctx, data)?;
+    check_ids(event, &mutations)?;
+    Ok(Applied::Mutations(mutations))
+}
+
+/// Refuses an event that would store an object with id 0: a payload missing
+/// an id reads as 0, and no Discord object has it.
+pub fn check_ids(event: &str, mutations: &[Mutation]) -> Result<(), GatewayError> {
+    let zero = mutations.iter().find_map(|m| {
+        let keys: Vec<crate::EntityKey> = match m {
+            Mutation::Upsert(record) => vec![record.key()],
+            Mutation::UpsertMany(records) => records.iter().map(|r| r.key()).collect(),
+            Mutation::Patch(patch) => vec![patch.key()],
+            _ => return None,
+        };
+        keys.into_iter().find(crate::EntityKey::has_zero_id)
+    });
+    match zero {
+        Some(key) => Err(GatewayError {
+            event: event.to_owned(),
+            reason: format!("an object without an id ({key}): refused"),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Turns one cache-relevant event's payload into mutations.

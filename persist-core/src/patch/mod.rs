@@ -20,7 +20,7 @@ use serde::Deserialize;
 /// A partial update of one object.
 ///
 /// Fields that were not sent are never wiped; a field sent as `null` is set to
-/// its empty value. Applied to an object the store does not have, the patch
+/// its empty value (`None`, 0, `false`, empty), whatever its type. Applied to an object the store does not have, the patch
 /// stores what it carries (with defaults for the rest).
 ///
 /// ```
@@ -267,7 +267,14 @@ impl Patch {
             None => Map::new(),
         };
         for (name, value) in fields.iter() {
-            object.insert(name.clone(), value.clone());
+            if value.is_null() {
+                // Null sets the field to its empty value: every model reads
+                // a missing field as its default (`None`, 0, false, empty),
+                // which a null cannot be for the non-optional ones.
+                object.remove(name);
+            } else {
+                object.insert(name.clone(), value.clone());
+            }
         }
         serde_json::from_value(Value::Object(object)).map_err(|e| Error::InvalidData {
             kind: self.key.kind(),

@@ -36,7 +36,14 @@ macro_rules! typed_patch {
                 $(if let Some(v) = self.$field {
                     target.$field = v;
                 })*
-                target.extra.extend(self.extra);
+                for (name, value) in self.extra {
+                    // Null sets a field to its empty value: gone, for these.
+                    if value.is_null() {
+                        target.extra.remove(&name);
+                    } else {
+                        target.extra.insert(name, value);
+                    }
+                }
             }
 
             /// Folds a later patch of the same object into this one (later fields win).
