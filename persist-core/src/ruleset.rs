@@ -160,13 +160,13 @@ impl Ruleset {
     /// Deletes always pass, so data cached under older rules can still go.
     pub fn filter(&self, mutation: Mutation, now: SystemTime) -> Option<Mutation> {
         match mutation {
-            Mutation::Upsert(record) => self.filter_record(*record, now).map(Mutation::from),
-            Mutation::UpsertMany(records) => {
-                let kept: Vec<Record> = records
-                    .into_iter()
-                    .filter_map(|r| self.filter_record(r, now))
-                    .collect();
-                (!kept.is_empty()).then_some(Mutation::UpsertMany(kept))
+            // Records are trimmed in place: no unboxing and reboxing.
+            Mutation::Upsert(mut record) => self
+                .keep_record(&mut record, now)
+                .then_some(Mutation::Upsert(record)),
+            Mutation::UpsertMany(mut records) => {
+                records.retain_mut(|r| self.keep_record(r, now));
+                (!records.is_empty()).then_some(Mutation::UpsertMany(records))
             }
             Mutation::Patch(mut patch) => {
                 let key = patch.key();
@@ -218,26 +218,23 @@ impl Ruleset {
             .is_some_and(|oldest| id < oldest)
     }
 
-    fn filter_record(&self, record: Record, now: SystemTime) -> Option<Record> {
+    /// Whether a record is cached, trimming what the rules drop from it.
+    fn keep_record(&self, record: &mut Record, now: SystemTime) -> bool {
         if !self.wants(record.kind()) || !self.allows_scope(record.guild_id()) {
-            return None;
+            return false;
         }
-        match record {
-            Record::Message(message) => {
-                if !self.caches_messages() || self.too_old(message.id, now) {
-                    return None;
-                }
-                let mut message = message;
-                if self.content == ContentMode::Off {
-                    strip_content(&mut message);
-                }
-                if !self.wants(ResourceKind::REACTIONS) {
-                    message.reactions.clear();
-                }
-                Some(Record::Message(message))
+        if let Record::Message(message) = record {
+            if !self.caches_messages() || self.too_old(message.id, now) {
+                return false;
             }
-            other => Some(other),
+            if self.content == ContentMode::Off {
+                strip_content(message);
+            }
+            if !self.wants(ResourceKind::REACTIONS) {
+                message.reactions.clear();
+            }
         }
+        true
     }
 }
 

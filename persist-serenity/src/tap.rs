@@ -113,23 +113,22 @@ impl Tap {
         }
         let session = self.session();
         match events::typed(event, &session, self.cache.rules()) {
-            Some(Ok(applied)) => {
-                let name = || event.name().unwrap_or_else(|| "UNKNOWN".to_owned());
+            Some((name, Ok(applied))) => {
                 match applied {
                     Applied::NotCached => {
                         self.not_cached.fetch_add(1, Ordering::Relaxed);
                     }
-                    Applied::Mutations(mutations) => match check_ids("", &mutations) {
-                        Ok(()) => self.enqueue(&name(), mutations, false, producer),
-                        Err(e) => self.fail(&name(), &e.reason),
+                    Applied::Mutations(mutations) => match check_ids(name, &mutations) {
+                        Ok(()) => self.enqueue(name, mutations, false, producer),
+                        Err(e) => self.fail(name, &e.reason),
                     },
                 }
                 self.events.fetch_add(1, Ordering::Release);
             }
             // Not a typed event, or its conversion failed: read it raw.
-            typed @ (Some(Err(_)) | None) => match dispatch_of(event) {
+            typed @ (Some((_, Err(_))) | None) => match dispatch_of(event) {
                 Ok((name, data)) => {
-                    if let Some(Err(reason)) = typed {
+                    if let Some((_, Err(reason))) = typed {
                         tracing::debug!(
                             event = name,
                             reason,

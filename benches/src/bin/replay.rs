@@ -37,6 +37,49 @@ use serenity::model::event::{Event, GatewayEvent};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
+/// Counts the allocations the current thread makes (for allocations per
+/// event on the shard's path), then defers to the system allocator (or to
+/// mimalloc with the `mimalloc` feature).
+struct CountingAlloc;
+
+#[cfg(not(feature = "mimalloc"))]
+use std::alloc::System as Backing;
+
+#[cfg(feature = "mimalloc")]
+use mimalloc::MiMalloc as Backing;
+
+thread_local! {
+    static ALLOCATIONS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+// SAFETY: defers every call to the system allocator unchanged; the counter
+// is a const-initialised thread-local Cell, which never allocates.
+unsafe impl std::alloc::GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        ALLOCATIONS.with(|n| n.set(n.get() + 1));
+        // SAFETY: the caller's contract is passed on as it is.
+        unsafe { Backing.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: as above.
+        unsafe { Backing.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, size: usize) -> *mut u8 {
+        ALLOCATIONS.with(|n| n.set(n.get() + 1));
+        // SAFETY: as above.
+        unsafe { Backing.realloc(ptr, layout, size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: CountingAlloc = CountingAlloc;
+
+fn allocations() -> u64 {
+    ALLOCATIONS.with(std::cell::Cell::get)
+}
+
 const BACKENDS: &[&str] = &["memory", "sqlite", "redb", "sled"];
 
 fn main() -> ExitCode {
@@ -245,6 +288,11 @@ fn child(args: &[String]) -> Result<(), Error> {
         .worker_threads(2)
         .enable_all()
         .build()?;
+    let allocator = if cfg!(feature = "mimalloc") {
+        "mimalloc"
+    } else {
+        "system"
+    };
     let mut result = match phase.split_once(':') {
         None if phase == "parse" => parse_floor(&input)?,
         None if phase == "serenity-cache" => serenity_cache(&input)?,
@@ -257,6 +305,7 @@ fn child(args: &[String]) -> Result<(), Error> {
         _ => return Err(format!("unknown phase {phase:?}").into()),
     };
     result["peak_rss_mib"] = json!(peak_rss_mib());
+    result["allocator"] = json!(allocator);
     println!("RESULT {result}");
     Ok(())
 }
@@ -427,9 +476,14 @@ async fn ours(input: &Path, dir: &Path, backend: &str, reads: u64) -> Result<Val
     // Bounded samples, so measuring does not grow memory with the run.
     let mut costs = Reservoir::new(1_000_000, 4);
     let mut created = Reservoir::new(100_000, 5);
+    // The slowest events by name: the count of each above the p99 budget (5 µs).
+    let mut slow: std::collections::BTreeMap<String, (u64, u64, u64)> = Default::default();
+    let mut shard_allocations = 0u64;
+    let mut clone_costs = Reservoir::new(1_000_000, 9);
     let started = Instant::now();
     for line in lines(input)? {
-        let event = parse(&line?)?;
+        let line = line?;
+        let event = parse(&line)?;
         if let Event::MessageCreate(m) = &event {
             let target = (
                 MessageId::new(m.message.id.get()),
@@ -446,9 +500,29 @@ async fn ours(input: &Path, dir: &Path, backend: &str, reads: u64) -> Result<Val
             }
         }
         // The shard's cost: what the collector does with the event.
+        // Baseline, same run: serenity cloning the event (what a collector
+        // that queued events for later would pay at least).
+        let t = Instant::now();
+        let copy = std::hint::black_box(event.clone());
+        clone_costs.push(t.elapsed());
+        drop(copy);
+        let allocated = allocations();
         let t = Instant::now();
         persist.apply_event(&event);
-        costs.push(t.elapsed());
+        let cost = t.elapsed();
+        let event_allocations = allocations() - allocated;
+        shard_allocations += event_allocations;
+        costs.push(cost);
+        let name = line
+            .split_once("\"t\":\"")
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map_or("?", |(name, _)| name);
+        let entry = slow.entry(name.to_owned()).or_default();
+        entry.0 += 1;
+        entry.2 += event_allocations;
+        if cost > Duration::from_micros(5) {
+            entry.1 += 1;
+        }
     }
     persist.flush().await?;
     let secs = started.elapsed().as_secs_f64();
@@ -473,8 +547,21 @@ async fn ours(input: &Path, dir: &Path, backend: &str, reads: u64) -> Result<Val
         "messages": counts.messages, "members": counts.members,
         "failed": stats.gateway.failed_total(), "recovered": stats.gateway.recovered,
         "disk_mib": disk_mib(&path),
+        "allocations_per_event": shard_allocations as f64 / events as f64,
     });
     percentiles(costs.into_vec(), "apply", &mut out);
+    percentiles(clone_costs.into_vec(), "clone", &mut out);
+    out["by_event"] = json!(
+        slow.into_iter()
+            .map(|(name, (n, over, allocations))| {
+                let per_event = allocations as f64 / n as f64;
+                (
+                    name,
+                    json!({"events": n, "over_5us": over, "allocations_per_event": per_event}),
+                )
+            })
+            .collect::<serde_json::Map<_, _>>()
+    );
     percentiles(during_point.into_vec(), "during_point", &mut out);
     percentiles(during_page.into_vec(), "during_page", &mut out);
     percentiles(after_point.into_vec(), "after_point", &mut out);

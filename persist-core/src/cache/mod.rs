@@ -389,11 +389,9 @@ impl Cache {
     /// The pipeline's counters and health.
     pub fn stats(&self) -> CacheStats {
         let c = &self.inner.counters;
-        let in_flight: usize = lock(&self.inner.queue.in_flight)
-            .segments
-            .iter()
-            .map(|s| s.len())
-            .sum();
+        let in_flight = lock(&self.inner.queue.in_flight)
+            .as_ref()
+            .map_or(0, |batch| batch.len());
         let queued = self
             .inner
             .queue
@@ -457,10 +455,11 @@ impl Cache {
     /// oldest first, and whether they are all idempotent.
     fn relevant(&self, query: &Query) -> (Vec<Mutation>, bool) {
         let (in_flight, waiting) = self.inner.queue.snapshot();
-        let relevant: Vec<Mutation> = queue::merge(&in_flight)
-            .into_iter()
-            .chain(queue::merge(&waiting))
-            .filter_map(|q| overlay::relevant_part(&q.mutation, query))
+        let relevant: Vec<Mutation> = in_flight
+            .iter()
+            .flat_map(|batch| batch.iter())
+            .chain(queue::merge(&waiting).into_iter().map(|q| &q.mutation))
+            .filter_map(|m| overlay::relevant_part(m, query))
             .collect();
         let idempotent = relevant.iter().all(Mutation::is_idempotent);
         (relevant, idempotent)

@@ -1,14 +1,15 @@
 //! The write queue: one lane per producer, sealed segments, the batch in flight.
 //!
 //! A producer (a shard, or any caller of `Cache::enqueue`) appends to its own
-//! lane under a lock that only it and a seal take, each for a push or a
-//! swap: no lock is shared by every producer. Every queued mutation gets a
-//! sequence number from one atomic counter, so lanes merge back into one
-//! arrival order. Readers and the writer seal the lanes (each lane's buffer
-//! is swapped out, in O(1), into the shared list of sealed segments) and then
-//! read immutable segments without holding any lock.
+//! lane, under a lock that only it and a seal take, each for a push or a
+//! swap of buffers: no lock is shared by every producer, and a push never
+//! allocates (the seal hands the lane a spare buffer, allocated and recycled
+//! off the producer's thread, whose pages are already in memory). Every
+//! queued mutation gets a sequence number from one atomic counter, so lanes
+//! merge back into one arrival order. Readers and the writer seal the lanes
+//! (each lane's buffer moves into the shared list of sealed segments) and
+//! then read immutable segments without holding any lock.
 
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -31,18 +32,21 @@ pub(crate) struct Lane {
     open: Mutex<Vec<Queued>>,
 }
 
+/// Spare buffers kept for lanes, and the largest kept (in mutations).
+const SPARES: usize = 16;
+const SPARE_CAPACITY: usize = 1 << 16;
+/// A new lane buffer's capacity.
+const LANE_CAPACITY: usize = 1024;
+
 // Nothing panics while these locks are held, so a poisoned lock still holds
 // consistent data; recover it rather than fail.
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// What the writer took and is committing, visible to readers until settled.
-#[derive(Debug, Default)]
-pub(crate) struct InFlight {
-    // Invariant: segments in the order the writer applies them.
-    pub segments: VecDeque<Segment>,
-}
+/// The batch the writer is committing, in apply order: visible to readers
+/// until it settles.
+pub(crate) type InFlight = Option<Arc<Vec<Mutation>>>;
 
 #[derive(Debug, Default)]
 pub(crate) struct Queue {
@@ -50,6 +54,8 @@ pub(crate) struct Queue {
     // Lock order: `sealed` before any lane.
     sealed: Mutex<Vec<Segment>>,
     pub in_flight: Mutex<InFlight>,
+    /// Emptied buffers, for lanes.
+    spare: Mutex<Vec<Vec<Queued>>>,
     /// The next sequence number: how many mutations were ever accepted.
     pub next_seq: AtomicU64,
     /// Mutations accepted and not yet settled (queued, sealed or in flight).
@@ -86,13 +92,14 @@ impl Queue {
         // Checked under the lane lock: the final drain seals every lane
         // after setting `closed`, so nothing pushed here can be missed.
         if self.closed.load(Ordering::Acquire) {
+            drop(open);
             if reserved {
                 self.len.fetch_sub(1, Ordering::AcqRel);
             }
             return Err(PushError::Closed);
         }
         // The number is taken under the lane lock, so a seal that starts
-        // after it sees the mutation (see `seal`).
+        // after it sees the mutation.
         let seq = self.next_seq.fetch_add(1, Ordering::AcqRel);
         open.push(Queued {
             seq,
@@ -128,21 +135,41 @@ impl Queue {
     fn seal_locked(&self, sealed: &mut Vec<Segment>) {
         let mut lanes = lock(&self.lanes);
         lanes.retain(|lane| {
-            let items = std::mem::take(&mut *lock(&lane.open));
-            if !items.is_empty() {
+            // Found before the lane is locked: the producer waits for a swap only.
+            let fresh = lock(&self.spare)
+                .pop()
+                .unwrap_or_else(|| Vec::with_capacity(LANE_CAPACITY));
+            let mut open = lock(&lane.open);
+            if open.is_empty() {
+                drop(open);
+                self.recycle(fresh);
+            } else {
+                let items = std::mem::replace(&mut *open, fresh);
+                drop(open);
                 sealed.push(Arc::new(items));
             }
             // A lane whose producer is gone and that is empty is dropped.
-            Arc::strong_count(lane) > 1
+            Arc::strong_count(lane) > 1 || !lock(&lane.open).is_empty()
         });
     }
 
-    /// Seals the lanes and returns, consistently, the segments in flight
-    /// and those waiting (each list in apply order once merged by `seq`).
-    pub fn snapshot(&self) -> (Vec<Segment>, Vec<Segment>) {
+    /// Keeps an emptied buffer for a lane, unless there are enough.
+    fn recycle(&self, mut buffer: Vec<Queued>) {
+        buffer.clear();
+        if buffer.capacity() <= SPARE_CAPACITY {
+            let mut spare = lock(&self.spare);
+            if spare.len() < SPARES {
+                spare.push(buffer);
+            }
+        }
+    }
+
+    /// Seals the lanes and returns, consistently, the batch in flight and
+    /// the segments waiting (in apply order once merged by `seq`).
+    pub fn snapshot(&self) -> (InFlight, Vec<Segment>) {
         let mut sealed = lock(&self.sealed);
         self.seal_locked(&mut sealed);
-        let in_flight = lock(&self.in_flight).segments.iter().cloned().collect();
+        let in_flight = lock(&self.in_flight).clone();
         (in_flight, sealed.clone())
     }
 
@@ -151,16 +178,38 @@ impl Queue {
         self.snapshot().1
     }
 
-    /// Seals the lanes and takes every sealed segment (for the writer),
-    /// publishing them as in flight before the lock is released, so a
-    /// reader always finds them in one place or the other.
-    pub fn take_all(&self) -> Vec<Segment> {
+    /// Seals the lanes, takes every sealed mutation in arrival order and
+    /// makes the batch in flight of them with `build`, all under the sealed
+    /// lock, so a reader finds every mutation in one place or the other.
+    /// Returns the batch, how many mutations it took and their bytes.
+    pub fn take_batch(
+        &self,
+        build: impl FnOnce(Vec<Mutation>) -> Vec<Mutation>,
+    ) -> (Arc<Vec<Mutation>>, usize, usize) {
         let mut sealed = lock(&self.sealed);
         self.seal_locked(&mut sealed);
-        let taken = std::mem::take(&mut *sealed);
-        let mut in_flight = lock(&self.in_flight);
-        in_flight.segments.extend(taken.iter().cloned());
-        taken
+        let mut items: Vec<Queued> = Vec::new();
+        for segment in sealed.drain(..) {
+            // Unshared unless a reader is looking at it right now.
+            match Arc::try_unwrap(segment) {
+                Ok(mut owned) => {
+                    items.extend(owned.drain(..));
+                    self.recycle(owned);
+                }
+                Err(shared) => items.extend(shared.iter().map(|q| Queued {
+                    seq: q.seq,
+                    bytes: q.bytes,
+                    mutation: q.mutation.clone(),
+                })),
+            }
+        }
+        // Each segment is sorted already: the sort merges runs.
+        items.sort_by_key(|q| q.seq);
+        let bytes = items.iter().map(|q| q.bytes).sum();
+        let taken = items.len();
+        let batch = Arc::new(build(items.into_iter().map(|q| q.mutation).collect()));
+        *lock(&self.in_flight) = Some(Arc::clone(&batch));
+        (batch, taken, bytes)
     }
 
     /// Replaces sealed segments by their compacted versions (`None`: the

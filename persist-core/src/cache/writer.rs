@@ -6,7 +6,6 @@ use std::time::Instant;
 
 use super::Inner;
 use super::coalesce::Coalescer;
-use super::queue::{Segment, merge};
 use super::stats::{Counters, DeadLetter};
 use crate::{Error, Mutation};
 
@@ -16,13 +15,7 @@ pub(crate) async fn run(inner: Arc<Inner>) {
         let Some(target) = wait_until_due(&inner).await else {
             return;
         };
-        let segments = inner.queue.take_all();
-        let (taken, bytes) = segments
-            .iter()
-            .flat_map(|s| s.iter())
-            .fold((0usize, 0usize), |(n, b), q| (n + 1, b + q.bytes));
-        let batch = build_batch(&inner, &segments);
-        drop(segments);
+        let (batch, taken, bytes) = inner.queue.take_batch(|taken| build_batch(&inner, taken));
         if !batch.is_empty() {
             let slots = batch
                 .iter()
@@ -78,11 +71,11 @@ async fn wait_until_due(inner: &Inner) -> Option<u64> {
     }
 }
 
-/// The taken segments in arrival order, coalesced, with the channel caps.
-fn build_batch(inner: &Inner, segments: &[Segment]) -> Vec<Mutation> {
+/// The taken mutations (in arrival order), coalesced, with the channel caps.
+fn build_batch(inner: &Inner, taken: Vec<Mutation>) -> Vec<Mutation> {
     let mut coalescer = Coalescer::default();
-    for queued in merge(segments) {
-        coalescer.push(queued.mutation.clone());
+    for mutation in taken {
+        coalescer.push(mutation);
     }
     Counters::add(&inner.counters.coalesced, coalescer.coalesced);
     let cap = inner
@@ -178,7 +171,7 @@ async fn isolate(inner: &Inner, batch: &[Mutation]) -> Vec<DeadLetter> {
 /// Marks the in-flight batch done (still under the gate): counted,
 /// rejected ones kept.
 fn settle(inner: &Inner, stored: usize, rejected: Vec<DeadLetter>) {
-    super::queue::lock(&inner.queue.in_flight).segments.clear();
+    *super::queue::lock(&inner.queue.in_flight) = None;
     Counters::add(&inner.counters.batches_committed, 1);
     Counters::add(&inner.counters.mutations_committed, stored as u64);
     if rejected.is_empty() {

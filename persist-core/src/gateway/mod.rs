@@ -105,14 +105,14 @@ pub fn to_mutations(event: &str, data: &Value, session: &Session) -> Result<Appl
 /// Refuses an event that would store an object with id 0: a payload missing
 /// an id reads as 0, and no Discord object has it.
 pub fn check_ids(event: &str, mutations: &[Mutation]) -> Result<(), GatewayError> {
-    let zero = mutations.iter().find_map(|m| {
-        let keys: Vec<crate::EntityKey> = match m {
-            Mutation::Upsert(record) => vec![record.key()],
-            Mutation::UpsertMany(records) => records.iter().map(|r| r.key()).collect(),
-            Mutation::Patch(patch) => vec![patch.key()],
-            _ => return None,
-        };
-        keys.into_iter().find(crate::EntityKey::has_zero_id)
+    let zero = mutations.iter().find_map(|m| match m {
+        Mutation::Upsert(record) => Some(record.key()).filter(crate::EntityKey::has_zero_id),
+        Mutation::UpsertMany(records) => records
+            .iter()
+            .map(|r| r.key())
+            .find(crate::EntityKey::has_zero_id),
+        Mutation::Patch(patch) => Some(patch.key()).filter(crate::EntityKey::has_zero_id),
+        _ => None,
     });
     match zero {
         Some(key) => Err(GatewayError {

@@ -25,29 +25,42 @@ use persist_core::{Ruleset, Timestamp};
 /// fallback, and counted if that fails too).
 pub(crate) type ConvertFailure = String;
 
-/// Converts a parsed event if it is one of the typed ones; `None` for the
-/// others.
+/// Converts a parsed event if it is one of the typed ones, with its name;
+/// `None` for the others. (serenity's `Event::name` re-serializes the whole
+/// event to find it, so the names are spelled out here.)
 pub(crate) fn typed(
     event: &Event,
     session: &Session,
     rules: &Ruleset,
-) -> Option<Result<Applied, ConvertFailure>> {
+) -> Option<(&'static str, Result<Applied, ConvertFailure>)> {
     use Applied::Mutations;
-    let mutations = match event {
-        Event::MessageCreate(e) => message::create(&e.message),
-        Event::MessageUpdate(e) => message::update(e),
-        Event::MessageDelete(e) => Ok(message::delete(e)),
-        Event::MessageDeleteBulk(e) => Ok(message::delete_bulk(e)),
-        Event::ReactionAdd(e) => message::reaction(&e.reaction, true, session),
-        Event::ReactionRemove(e) => message::reaction(&e.reaction, false, session),
-        Event::ReactionRemoveAll(e) => Ok(message::reaction_remove_all(e)),
-        Event::ReactionRemoveEmoji(e) => Ok(message::reaction_remove_emoji(&e.reaction)),
-        Event::GuildMemberAdd(e) => member::add(&e.member),
-        Event::GuildMemberUpdate(e) => member::update(e),
-        Event::GuildMemberRemove(e) => Ok(member::remove(e)),
-        Event::PresenceUpdate(e) => member::presence(&e.presence, rules),
-        Event::VoiceStateUpdate(e) => member::voice_state(&e.voice_state),
-        Event::UserUpdate(e) => user::current_user_update(&e.current_user),
+    let (name, mutations) = match event {
+        Event::MessageCreate(e) => ("MESSAGE_CREATE", message::create(&e.message)),
+        Event::MessageUpdate(e) => ("MESSAGE_UPDATE", message::update(e)),
+        Event::MessageDelete(e) => ("MESSAGE_DELETE", Ok(message::delete(e))),
+        Event::MessageDeleteBulk(e) => ("MESSAGE_DELETE_BULK", Ok(message::delete_bulk(e))),
+        Event::ReactionAdd(e) => (
+            "MESSAGE_REACTION_ADD",
+            message::reaction(&e.reaction, true, session),
+        ),
+        Event::ReactionRemove(e) => (
+            "MESSAGE_REACTION_REMOVE",
+            message::reaction(&e.reaction, false, session),
+        ),
+        Event::ReactionRemoveAll(e) => (
+            "MESSAGE_REACTION_REMOVE_ALL",
+            Ok(message::reaction_remove_all(e)),
+        ),
+        Event::ReactionRemoveEmoji(e) => (
+            "MESSAGE_REACTION_REMOVE_EMOJI",
+            Ok(message::reaction_remove_emoji(&e.reaction)),
+        ),
+        Event::GuildMemberAdd(e) => ("GUILD_MEMBER_ADD", member::add(&e.member)),
+        Event::GuildMemberUpdate(e) => ("GUILD_MEMBER_UPDATE", member::update(e)),
+        Event::GuildMemberRemove(e) => ("GUILD_MEMBER_REMOVE", Ok(member::remove(e))),
+        Event::PresenceUpdate(e) => ("PRESENCE_UPDATE", member::presence(&e.presence, rules)),
+        Event::VoiceStateUpdate(e) => ("VOICE_STATE_UPDATE", member::voice_state(&e.voice_state)),
+        Event::UserUpdate(e) => ("USER_UPDATE", user::current_user_update(&e.current_user)),
         // Nothing a cache keeps: cost nothing.
         Event::TypingStart(_)
         | Event::InteractionCreate(_)
@@ -71,10 +84,10 @@ pub(crate) fn typed(
         | Event::EntitlementUpdate(_)
         | Event::EntitlementDelete(_)
         | Event::MessagePollVoteAdd(_)
-        | Event::MessagePollVoteRemove(_) => return Some(Ok(Applied::NotCached)),
+        | Event::MessagePollVoteRemove(_) => return Some(("", Ok(Applied::NotCached))),
         _ => return None,
     };
-    Some(mutations.map(Mutations))
+    Some((name, mutations.map(Mutations)))
 }
 
 /// A serenity timestamp as ours (to the microsecond, as Discord sends it).
