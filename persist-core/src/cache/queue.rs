@@ -193,7 +193,7 @@ impl Queue {
             // Unshared unless a reader is looking at it right now.
             match Arc::try_unwrap(segment) {
                 Ok(mut owned) => {
-                    items.extend(owned.drain(..));
+                    items.append(&mut owned);
                     self.recycle(owned);
                 }
                 Err(shared) => items.extend(shared.iter().map(|q| Queued {
