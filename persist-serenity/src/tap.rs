@@ -30,6 +30,9 @@ pub struct GatewayStats {
     /// Dispatches serenity could not parse (`Event::Unknown`) that were
     /// re-read from their raw JSON and applied: nothing lost.
     pub recovered: u64,
+    /// Parsed events whose typed conversion failed, read from their JSON
+    /// form instead (each logged at DEBUG; none expected).
+    pub fallbacks: u64,
     /// Dispatches that could not be applied, by event name (each is logged).
     pub failed: BTreeMap<String, u64>,
     /// The last failure, with its event name and reason.
@@ -57,6 +60,7 @@ pub(crate) struct Tap {
     applied: AtomicU64,
     not_cached: AtomicU64,
     recovered: AtomicU64,
+    fallbacks: AtomicU64,
     failures: Mutex<(BTreeMap<String, u64>, Option<String>)>,
 }
 
@@ -71,6 +75,7 @@ impl Tap {
             applied: AtomicU64::new(0),
             not_cached: AtomicU64::new(0),
             recovered: AtomicU64::new(0),
+            fallbacks: AtomicU64::new(0),
             failures: Mutex::new((BTreeMap::new(), None)),
         }
     }
@@ -129,6 +134,7 @@ impl Tap {
             typed @ (Some((_, Err(_))) | None) => match dispatch_of(event) {
                 Ok((name, data)) => {
                     if let Some((_, Err(reason))) = typed {
+                        self.fallbacks.fetch_add(1, Ordering::Relaxed);
                         tracing::debug!(
                             event = name,
                             reason,
@@ -228,6 +234,7 @@ impl Tap {
             applied: self.applied.load(Ordering::Relaxed),
             not_cached: self.not_cached.load(Ordering::Relaxed),
             recovered: self.recovered.load(Ordering::Relaxed),
+            fallbacks: self.fallbacks.load(Ordering::Relaxed),
             failed: failures.0.clone(),
             last_failure: failures.1.clone(),
         }

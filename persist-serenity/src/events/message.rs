@@ -6,6 +6,7 @@ use persist_core::{
     ApplicationId, ChannelId, EntityKey, GuildId, MemberPatch, MessageId, MessagePatch, Mutation,
     Patch, Permissions, ReactionChange, RoleId, UserId, WebhookId,
 };
+use serde_json::Value;
 use serenity::model::channel as s;
 use serenity::model::event as e;
 use serenity::model::guild::PartialMember;
@@ -20,9 +21,22 @@ pub(crate) fn message(m: &s::Message) -> Result<Message, ConvertFailure> {
         extra.insert("mention_channels".into(), json(&m.mention_channels)?);
     }
     if !m.message_snapshots.is_empty() {
-        extra.insert("message_snapshots".into(), json(&m.message_snapshots)?);
+        // Discord wraps each snapshot in `message`; serenity writes it bare.
+        let snapshots = m
+            .message_snapshots
+            .iter()
+            .map(|s| Ok(serde_json::json!({ "message": json(s)? })))
+            .collect::<Result<Vec<_>, ConvertFailure>>()?;
+        extra.insert("message_snapshots".into(), snapshots.into());
     }
-    keep(&mut extra, "nonce", m.nonce.as_ref())?;
+    match &m.nonce {
+        // serenity reads a negative number nonce wrapped into a u64: undo it.
+        Some(s::Nonce::Number(n)) => {
+            let n = i64::try_from(*n).map_or_else(|_| Value::from(*n as i64), Value::from);
+            extra.insert("nonce".into(), n);
+        }
+        other => keep(&mut extra, "nonce", other.as_ref())?,
+    }
     keep(&mut extra, "activity", m.activity.as_ref())?;
     keep(&mut extra, "application", m.application.as_ref())?;
     #[allow(deprecated)]

@@ -9,6 +9,8 @@
 //! attachments, components, activities, ...) are converted through JSON,
 //! and only when present.
 
+mod channel;
+mod guild;
 mod member;
 mod message;
 mod user;
@@ -35,6 +37,17 @@ pub(crate) fn typed(
 ) -> Option<(&'static str, Result<Applied, ConvertFailure>)> {
     use Applied::Mutations;
     let (name, mutations) = match event {
+        Event::ChannelCreate(e) => (
+            "CHANNEL_CREATE",
+            channel::channel_upsert(&e.channel, session),
+        ),
+        Event::ChannelUpdate(e) => (
+            "CHANNEL_UPDATE",
+            channel::channel_upsert(&e.channel, session),
+        ),
+        Event::ThreadCreate(e) => ("THREAD_CREATE", channel::channel_upsert(&e.thread, session)),
+        Event::GuildRoleCreate(e) => ("GUILD_ROLE_CREATE", guild::role_upsert(&e.role)),
+        Event::GuildRoleUpdate(e) => ("GUILD_ROLE_UPDATE", guild::role_upsert(&e.role)),
         Event::MessageCreate(e) => ("MESSAGE_CREATE", message::create(&e.message)),
         Event::MessageUpdate(e) => ("MESSAGE_UPDATE", message::update(e)),
         Event::MessageDelete(e) => ("MESSAGE_DELETE", Ok(message::delete(e))),
