@@ -1,16 +1,19 @@
-//! The gateway: one task per connection, streaming the session log in order.
+//! The gateway: one task per connection, streaming its shard's session log
+//! in order, a few frames at a time, answering heartbeats in between.
 
 use std::sync::Arc;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::{Session, Shared, dispatch_frame, payload};
+use crate::{Session, Shared, dispatch_frame, payload, shard_of_dispatch};
 
-/// Heartbeats are rare enough not to matter and frequent enough to be seen.
-const HEARTBEAT_INTERVAL_MS: u64 = 5_000;
+/// Frames sent before the connection looks at what the client sent: small
+/// enough that a heartbeat is answered promptly however long the backlog.
+const FRAMES_PER_TURN: usize = 32;
 
 pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>) {
     crate::accept(listener, shared, "gateway", |stream, shared| async move {
@@ -20,19 +23,30 @@ pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>) {
 }
 
 type Ws = tokio_tungstenite::WebSocketStream<TcpStream>;
+type Sink = SplitSink<Ws, Message>;
+type Source = SplitStream<Ws>;
 type WsResult<T> = Result<T, tokio_tungstenite::tungstenite::Error>;
 
+/// Where a connection is in its shard's session log.
+#[derive(Clone, Copy)]
+struct Position {
+    shard: u32,
+    /// Index of the next dispatch to send.
+    next: usize,
+}
+
 async fn connection(stream: TcpStream, shared: &Shared) -> WsResult<()> {
-    let mut ws = tokio_tungstenite::accept_async(stream).await?;
+    let ws = tokio_tungstenite::accept_async(stream).await?;
+    let (mut sink, mut source): (Sink, Source) = ws.split();
     let kick = shared.state().kick;
+    let interval = shared.state().heartbeat_interval_ms;
     send(
-        &mut ws,
-        json!({"op": 10, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}}).to_string(),
+        &mut sink,
+        json!({"op": 10, "d": {"heartbeat_interval": interval}}).to_string(),
     )
     .await?;
-    // Index into the session log of the next dispatch to send; `None` until
-    // the client identified or resumed on this connection.
-    let mut next: Option<usize> = None;
+    // `None` until the client identified or resumed on this connection.
+    let mut position: Option<Position> = None;
     loop {
         // Registered before reading the state, so no change is missed.
         let changed = shared.changed.notified();
@@ -40,63 +54,119 @@ async fn connection(stream: TcpStream, shared: &Shared) -> WsResult<()> {
             // Dropped without a close frame, like a failed network.
             return Ok(());
         }
-        if let Some(index) = next.as_mut() {
-            let frames: Vec<String> = match &shared.state().session {
-                Some(session) => session.log.get(*index..).unwrap_or_default().to_vec(),
+        let frames: Vec<String> = match position {
+            Some(Position { shard, next }) => match shared.state().sessions.get(&shard) {
+                Some(session) => session
+                    .log
+                    .get(next..)
+                    .unwrap_or_default()
+                    .iter()
+                    .take(FRAMES_PER_TURN)
+                    .cloned()
+                    .collect(),
                 None => Vec::new(),
-            };
-            *index += frames.len();
-            for frame in frames {
-                ws.feed(Message::Text(frame)).await?;
+            },
+            None => Vec::new(),
+        };
+        if !frames.is_empty() {
+            if let Some(p) = position.as_mut() {
+                p.next += frames.len();
             }
-            ws.flush().await?;
+            for frame in frames {
+                sink.feed(Message::Text(frame)).await?;
+            }
+            sink.flush().await?;
+            // Whatever the client sent meanwhile (heartbeats), without waiting.
+            while let Some(message) = source.next().now_or_never() {
+                let Some(message) = message else {
+                    return Ok(());
+                };
+                if !received(message?, shared, &mut sink, &mut position).await? {
+                    return Ok(());
+                }
+            }
+            continue;
         }
         tokio::select! {
             () = changed => {}
-            message = ws.next() => {
+            message = source.next() => {
                 let Some(message) = message else { return Ok(()) };
-                let text = match message? {
-                    Message::Text(text) => text,
-                    Message::Close(_) => return Ok(()),
-                    _ => continue,
-                };
-                let Ok(frame) = serde_json::from_str::<Value>(&text) else { continue };
-                match frame["op"].as_u64() {
-                    Some(1) => send(&mut ws, json!({"op": 11}).to_string()).await?,
-                    Some(2) => next = Some(identify(shared)),
-                    Some(8) => request_members(shared, &frame["d"]),
-                    Some(6) => match resume(shared, &frame["d"]) {
-                        Some(index) => next = Some(index),
-                        None => {
-                            send(&mut ws, json!({"op": 9, "d": false}).to_string()).await?;
-                        }
-                    },
-                    _ => {}
+                if !received(message?, shared, &mut sink, &mut position).await? {
+                    return Ok(());
                 }
             }
         }
     }
 }
 
-async fn send(ws: &mut Ws, text: String) -> WsResult<()> {
-    ws.send(Message::Text(text)).await
+/// Handles one frame from the client; `false` when it closed.
+async fn received(
+    message: Message,
+    shared: &Shared,
+    sink: &mut Sink,
+    position: &mut Option<Position>,
+) -> WsResult<bool> {
+    let text = match message {
+        Message::Text(text) => text,
+        Message::Close(_) => return Ok(false),
+        _ => return Ok(true),
+    };
+    let Ok(frame) = serde_json::from_str::<Value>(&text) else {
+        return Ok(true);
+    };
+    match frame["op"].as_u64() {
+        Some(1) => {
+            shared.state().heartbeats += 1;
+            send(sink, json!({"op": 11}).to_string()).await?;
+        }
+        Some(2) => *position = Some(identify(shared, &frame["d"])),
+        Some(8) => {
+            if let Some(p) = position {
+                request_members(shared, p.shard, &frame["d"]);
+            }
+        }
+        Some(6) => match resume(shared, &frame["d"]) {
+            Some(p) => *position = Some(p),
+            None => send(sink, json!({"op": 9, "d": false}).to_string()).await?,
+        },
+        _ => {}
+    }
+    Ok(true)
 }
 
-/// Starts a new session: READY, then the after-READY dispatches.
-fn identify(shared: &Shared) -> usize {
+async fn send(sink: &mut Sink, text: String) -> WsResult<()> {
+    sink.send(Message::Text(text)).await
+}
+
+/// Starts a new session for the IDENTIFY's shard: READY with that shard's
+/// guilds, then the after-READY dispatches of its guilds.
+fn identify(shared: &Shared, d: &Value) -> Position {
+    let (shard, count) = match d["shard"].as_array().map(Vec::as_slice) {
+        Some([id, count]) => (
+            id.as_u64().unwrap_or(0) as u32,
+            count.as_u64().unwrap_or(1).max(1) as u32,
+        ),
+        _ => (0, 1),
+    };
     {
         let mut state = shared.state();
         state.identifies += 1;
-        let id = format!("fake-session-{}", state.identifies);
-        let ready = payload::ready(&id, &shared.gateway_url, &state.ready_guilds);
+        state.shard_count = count;
+        let id = format!("fake-session-{}-{shard}", state.identifies);
+        let mine = |guild: u64| crate::shard_of(guild, count) == shard;
+        let guilds: Vec<u64> = state.ready_guilds.iter().copied().filter(|g| mine(*g)).collect();
+        let mut ready = payload::ready(&id, &shared.gateway_url, &guilds);
+        ready["shard"] = json!([shard, count]);
         let mut log = vec![dispatch_frame(1, "READY", &ready)];
         for (event, d) in &state.after_ready {
-            log.push(dispatch_frame(log.len() as u64 + 1, event, d));
+            if shard_of_dispatch(event, d, count) == shard {
+                log.push(dispatch_frame(log.len() as u64 + 1, event, d));
+            }
         }
-        state.session = Some(Session { id, log });
+        state.sessions.insert(shard, Session { id, log });
     }
     shared.changed.notify_waiters();
-    0
+    Position { shard, next: 0 }
 }
 
 /// Members in one GUILD_MEMBERS_CHUNK, as Discord sends them.
@@ -104,7 +174,7 @@ const CHUNK_SIZE: usize = 1_000;
 
 /// Answers REQUEST_GUILD_MEMBERS for every member (query "" and limit 0) or
 /// for the first `limit`.
-fn request_members(shared: &Shared, d: &Value) {
+fn request_members(shared: &Shared, shard: u32, d: &Value) {
     {
         let mut state = shared.state();
         let Some(guild_id) = d["guild_id"]
@@ -123,7 +193,7 @@ fn request_members(shared: &Shared, d: &Value) {
             members.truncate(limit as usize);
         }
         let nonce = d["nonce"].as_str().map(str::to_owned);
-        let Some(session) = state.session.as_mut() else {
+        let Some(session) = state.sessions.get_mut(&shard) else {
             return;
         };
         let chunks: Vec<&[u64]> = if members.is_empty() {
@@ -143,24 +213,28 @@ fn request_members(shared: &Shared, d: &Value) {
     shared.changed.notify_waiters();
 }
 
-/// Resumes the current session after `seq`, appending RESUMED; `None` if the
-/// session is not the current one.
-fn resume(shared: &Shared, d: &Value) -> Option<usize> {
-    let index = {
+/// Resumes a current session after `seq`, appending RESUMED; `None` if the
+/// session is not a current one.
+fn resume(shared: &Shared, d: &Value) -> Option<Position> {
+    let position = {
         let mut state = shared.state();
         state.resumes += 1;
-        let session = state.session.as_mut()?;
-        if d["session_id"].as_str() != Some(session.id.as_str()) {
-            return None;
-        }
+        let wanted = d["session_id"].as_str()?;
+        let (shard, session) = state
+            .sessions
+            .iter_mut()
+            .find(|(_, s)| s.id == wanted)?;
         let seq = d["seq"].as_u64().unwrap_or(0) as usize;
-        let index = seq.min(session.log.len());
+        let next = seq.min(session.log.len());
         let resumed_seq = session.log.len() as u64 + 1;
         session
             .log
             .push(dispatch_frame(resumed_seq, "RESUMED", &json!({})));
-        index
+        Position {
+            shard: *shard,
+            next,
+        }
     };
     shared.changed.notify_waiters();
-    Some(index)
+    Some(position)
 }

@@ -37,7 +37,8 @@ async fn request(mut stream: TcpStream, shared: &Shared) -> std::io::Result<()> 
         .unwrap_or("/")
         .to_owned();
     shared.state().http_requests.push(path.clone());
-    let (status, body) = answer(&path, &shared.gateway_url);
+    let shards = shared.state().shard_count;
+    let (status, body) = answer(&path, &shared.gateway_url, shards);
     let body = body.to_string();
     let response = format!(
         "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
@@ -47,15 +48,15 @@ async fn request(mut stream: TcpStream, shared: &Shared) -> std::io::Result<()> 
     stream.shutdown().await
 }
 
-fn answer(path: &str, gateway_url: &str) -> (&'static str, Value) {
+fn answer(path: &str, gateway_url: &str, shards: u32) -> (&'static str, Value) {
     let path = path.split('?').next().unwrap_or(path);
     if path.ends_with("/gateway") {
         ("200 OK", json!({"url": gateway_url}))
     } else if path.ends_with("/gateway/bot") {
         (
             "200 OK",
-            json!({"url": gateway_url, "shards": 1, "session_start_limit":
-                {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}}),
+            json!({"url": gateway_url, "shards": shards, "session_start_limit":
+                {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 16}}),
         )
     } else if path.ends_with("/users/@me") {
         ("200 OK", payload::bot_user())

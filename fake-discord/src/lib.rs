@@ -33,6 +33,11 @@ use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
 /// A running fake Discord. Dropping it stops accepting connections.
+///
+/// It shards as Discord does: each IDENTIFY's `[shard_id, shard_count]` is
+/// echoed in READY, a shard's session carries only the dispatches of its
+/// guilds (`(guild_id >> 22) % shard_count`), and dispatches without a guild
+/// go to shard 0.
 pub struct FakeDiscord {
     shared: Arc<Shared>,
     http_addr: SocketAddr,
@@ -48,10 +53,15 @@ pub(crate) struct Shared {
     gateway_url: String,
 }
 
-#[derive(Default)]
 pub(crate) struct State {
-    /// The current session, once a client identified.
-    session: Option<Session>,
+    /// The current session of each shard, once it identified.
+    sessions: std::collections::HashMap<u32, Session>,
+    /// The shard count of the last IDENTIFY (and what `/gateway/bot` advises).
+    shard_count: u32,
+    /// What HELLO asks of the client.
+    heartbeat_interval_ms: u64,
+    /// Heartbeats received (and acknowledged).
+    heartbeats: u64,
     /// Dispatches sent right after READY in every new session, back to back.
     after_ready: Vec<(String, Value)>,
     /// READY's guild list (as unavailable guilds).
@@ -63,6 +73,45 @@ pub(crate) struct State {
     /// Bumped to make every open connection drop without a close frame.
     kick: u64,
     http_requests: Vec<String>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        Self {
+            sessions: Default::default(),
+            shard_count: 1,
+            heartbeat_interval_ms: DEFAULT_HEARTBEAT_INTERVAL_MS,
+            heartbeats: 0,
+            after_ready: Vec::new(),
+            ready_guilds: Vec::new(),
+            guild_members: Default::default(),
+            identifies: 0,
+            resumes: 0,
+            kick: 0,
+            http_requests: Vec::new(),
+        }
+    }
+}
+
+/// Rare enough not to matter, frequent enough to be seen.
+const DEFAULT_HEARTBEAT_INTERVAL_MS: u64 = 5_000;
+
+/// The shard a guild belongs to (Discord's formula).
+pub fn shard_of(guild_id: u64, shard_count: u32) -> u32 {
+    ((guild_id >> 22) % u64::from(shard_count.max(1))) as u32
+}
+
+/// The shard a dispatch goes to: its guild's, or shard 0 for the rest (DMs).
+pub(crate) fn shard_of_dispatch(event: &str, d: &Value, shard_count: u32) -> u32 {
+    let guild = match event {
+        "GUILD_CREATE" | "GUILD_UPDATE" | "GUILD_DELETE" => &d["id"],
+        _ => &d["guild_id"],
+    };
+    guild
+        .as_str()
+        .and_then(|g| g.parse().ok())
+        .or_else(|| guild.as_u64())
+        .map_or(0, |g| shard_of(g, shard_count))
 }
 
 /// One gateway session: every dispatch sent in it, in order (seq = index + 1).
@@ -174,18 +223,37 @@ impl FakeDiscord {
         self.shared.state().guild_members.insert(guild_id, members);
     }
 
-    /// Appends a dispatch to the current session and returns its sequence
-    /// number; `None` if no client has identified yet.
+    /// Appends a dispatch to the current session of the shard it belongs
+    /// to (its guild's, shard 0 without one) and returns its sequence
+    /// number; `None` if that shard has not identified yet.
     pub fn dispatch(&self, event: &str, d: Value) -> Option<u64> {
         let seq = {
             let mut state = self.shared.state();
-            let session = state.session.as_mut()?;
+            let shard = shard_of_dispatch(event, &d, state.shard_count);
+            let session = state.sessions.get_mut(&shard)?;
             let seq = session.log.len() as u64 + 1;
             session.log.push(dispatch_frame(seq, event, &d));
             seq
         };
         self.shared.changed.notify_waiters();
         Some(seq)
+    }
+
+    /// Sets the heartbeat interval HELLO asks of new connections.
+    pub fn set_heartbeat_interval(&self, interval: Duration) {
+        self.shared.state().heartbeat_interval_ms = interval.as_millis().max(1) as u64;
+    }
+
+    /// How many heartbeats the gateway has received and acknowledged.
+    pub fn heartbeats(&self) -> u64 {
+        self.shared.state().heartbeats
+    }
+
+    /// The shards that have a current session.
+    pub fn shards(&self) -> Vec<u32> {
+        let mut shards: Vec<u32> = self.shared.state().sessions.keys().copied().collect();
+        shards.sort_unstable();
+        shards
     }
 
     /// Drops every open gateway connection without a close frame, as a
@@ -198,7 +266,7 @@ impl FakeDiscord {
     /// Forgets the current session, so the next RESUME is refused and the
     /// client identifies again (a new READY).
     pub fn invalidate_session(&self) {
-        self.shared.state().session = None;
+        self.shared.state().sessions.clear();
         self.drop_connections();
     }
 
@@ -208,13 +276,14 @@ impl FakeDiscord {
         (state.identifies, state.resumes)
     }
 
-    /// The number of dispatches sent in the current session so far.
+    /// The number of dispatches in the current sessions so far, all shards.
     pub fn last_seq(&self) -> u64 {
         self.shared
             .state()
-            .session
-            .as_ref()
-            .map_or(0, |s| s.log.len() as u64)
+            .sessions
+            .values()
+            .map(|s| s.log.len() as u64)
+            .sum()
     }
 
     /// The paths of the HTTP requests served, in order.
