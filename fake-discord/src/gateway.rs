@@ -154,7 +154,12 @@ fn identify(shared: &Shared, d: &Value) -> Position {
         state.shard_count = count;
         let id = format!("fake-session-{}-{shard}", state.identifies);
         let mine = |guild: u64| crate::shard_of(guild, count) == shard;
-        let guilds: Vec<u64> = state.ready_guilds.iter().copied().filter(|g| mine(*g)).collect();
+        let guilds: Vec<u64> = state
+            .ready_guilds
+            .iter()
+            .copied()
+            .filter(|g| mine(*g))
+            .collect();
         let mut ready = payload::ready(&id, &shared.gateway_url, &guilds);
         ready["shard"] = json!([shard, count]);
         let mut log = vec![dispatch_frame(1, "READY", &ready)];
@@ -220,10 +225,7 @@ fn resume(shared: &Shared, d: &Value) -> Option<Position> {
         let mut state = shared.state();
         state.resumes += 1;
         let wanted = d["session_id"].as_str()?;
-        let (shard, session) = state
-            .sessions
-            .iter_mut()
-            .find(|(_, s)| s.id == wanted)?;
+        let (shard, session) = state.sessions.iter_mut().find(|(_, s)| s.id == wanted)?;
         let seq = d["seq"].as_u64().unwrap_or(0) as usize;
         let next = seq.min(session.log.len());
         let resumed_seq = session.log.len() as u64 + 1;

@@ -9,101 +9,17 @@ use fake_discord::FakeDiscord;
 use fake_discord::payload::{self as p, GuildSpec};
 use persist_serenity::model::{ReactionEmoji, Role};
 use persist_serenity::serenity::all::{
-    Context, EventHandler, GatewayIntents, GuildChannel as SGuildChannel, Member as SMember,
-    Message as SMessage, ShardManager,
+    Context, EventHandler, GuildChannel as SGuildChannel, Member as SMember, Message as SMessage,
 };
 use persist_serenity::serenity::async_trait;
 use persist_serenity::{
-    Cache, ChannelId, ClientBuilderExt, GuildId, MemoryStore, MessageId, MessagePage, Migrations,
-    Persist, ReadApi, ResourceKind, RoleId, Ruleset, UserId,
+    ChannelId, GuildId, MessageId, MessagePage, Migrations, Persist, ReadApi, RoleId, UserId,
 };
 use serde_json::{Value, json};
 
-const WAIT: Duration = Duration::from_secs(30);
-/// Snowflakes of a recent moment, so every id reads as made then.
-const NOW_MS: u64 = 1_760_000_000_000;
+mod common;
 
-fn id(n: u64) -> u64 {
-    p::snowflake(NOW_MS, n)
-}
-
-fn rules() -> Ruleset {
-    Ruleset::builder()
-        .resources(ResourceKind::all())
-        .message_cap(100_000)
-        .build()
-        .unwrap()
-}
-
-async fn memory_persist() -> Persist {
-    let store = MemoryStore::open(&Migrations::new()).await.unwrap();
-    Persist::new(Cache::new(store, rules(), Default::default()).unwrap())
-}
-
-struct Running {
-    manager: Arc<ShardManager>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Running {
-    async fn stop(self) {
-        self.manager.shutdown_all().await;
-        let _ = tokio::time::timeout(WAIT, self.task).await;
-    }
-}
-
-/// Builds a real client against the fake, with the cache plugged in.
-async fn connect<H: EventHandler + 'static>(
-    discord: &FakeDiscord,
-    persist: &Persist,
-    handler: H,
-) -> Running {
-    let mut client = discord
-        .client_builder(GatewayIntents::all())
-        .event_handler(handler)
-        .persist(persist)
-        .await
-        .expect("client");
-    let manager = Arc::clone(&client.shard_manager);
-    let task = tokio::spawn(async move {
-        let _ = client.start().await;
-    });
-    Running { manager, task }
-}
-
-struct NoHandler;
-impl EventHandler for NoHandler {}
-
-/// Waits until the cache has seen `events` dispatches in all.
-async fn seen(persist: &Persist, events: u64) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while persist.stats().gateway.events < events {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "only {} of {events} events arrived",
-            persist.stats().gateway.events
-        );
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-}
-
-fn guild_spec(n: u64, channels: usize, members: u64) -> GuildSpec {
-    let gid = id(n * 1_000);
-    GuildSpec {
-        id: gid,
-        name: format!("guild {n}"),
-        owner_id: id(900_000 + n),
-        channels: (1..=channels as u64).map(|c| id(n * 1_000 + c)).collect(),
-        roles: vec![id(n * 1_000 + 100), id(n * 1_000 + 101)],
-        emojis: vec![id(n * 1_000 + 200)],
-        members: (0..members).map(|m| id(500_000 + m)).collect(),
-        member_count: members,
-    }
-}
-
-fn guild_create(spec: &GuildSpec) -> (String, Value) {
-    ("GUILD_CREATE".into(), p::guild_create(spec))
-}
+use common::*;
 
 /// (1) Bursts of create / update / delete of the same objects, sent back to
 /// back, end in the arrival-order state on every repetition.
