@@ -227,7 +227,7 @@ impl EventHandler for Counting {
 
 /// Waits, up to `WAIT`, until `done()`; fails with `what` otherwise.
 async fn until(what: &str, mut done: impl FnMut() -> bool) {
-    until_or(what, &mut done, || String::new()).await;
+    until_or(what, &mut done, String::new).await;
 }
 
 /// Like `until`, with what to report when it times out.
