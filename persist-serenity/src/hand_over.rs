@@ -81,6 +81,7 @@ impl HandOver {
                 let runners = manager.runners.lock().await;
                 if let Some(runner) = runners.get(&ShardId(shard_id)) {
                     runner.runner_tx.add_collector(self.collector(shard_id));
+                    self.tap.shard_started(shard_id, runner.runner_tx.clone());
                     tracing::debug!(shard_id, "cache collector installed before READY");
                     return;
                 }
@@ -118,6 +119,7 @@ impl HandOver {
 #[async_trait]
 impl VoiceGatewayManager for HandOver {
     async fn initialise(&self, shard_count: u32, user_id: UserId) {
+        self.tap.set_shard_count(shard_count);
         if let Some(inner) = &self.inner {
             inner.initialise(shard_count, user_id).await;
         }

@@ -55,6 +55,7 @@ pub mod convert;
 mod events;
 mod hand_over;
 mod persist;
+mod resync;
 mod tap;
 
 /// Locks a mutex, recovering it if poisoned: nothing in this crate panics

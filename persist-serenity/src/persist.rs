@@ -1,15 +1,13 @@
 //! [`Persist`]: the cache as a serenity bot holds it.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use persist_core::{Answer, Cache, CacheStats, GuildId, Query, ReadApi, Result};
 use serde_json::Value;
-use serenity::gateway::{ChunkGuildFilter, ShardMessenger};
+use serenity::gateway::ShardMessenger;
 use serenity::model::event::Event;
 
-use crate::convert::IntoSerenity;
 use crate::tap::{GatewayStats, Tap};
 
 /// A persistent cache plugged into serenity: the [`Cache`] (store, ruleset,
@@ -36,7 +34,6 @@ use crate::tap::{GatewayStats, Tap};
 #[derive(Clone)]
 pub struct Persist {
     tap: Arc<Tap>,
-    nonces: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Persist {
@@ -61,7 +58,6 @@ impl Persist {
     pub fn new(cache: Cache) -> Self {
         Self {
             tap: Arc::new(Tap::new(cache)),
-            nonces: Arc::new(AtomicU64::new(0)),
         }
     }
 
@@ -147,17 +143,7 @@ impl Persist {
     /// are removed: a complete list is the only one members are pruned from.
     /// Needs the `GUILD_MEMBERS` intent.
     pub fn request_all_members(&self, shard: &ShardMessenger, guild_id: GuildId) {
-        let n = self.nonces.fetch_add(1, Ordering::Relaxed);
-        // Discord caps nonces at 32 bytes.
-        let nonce = format!("persist:{:x}:{n:x}", guild_id.get() & 0xFFFF_FFFF);
-        self.tap.expect_chunks(nonce.clone(), guild_id);
-        shard.chunk_guild(
-            guild_id.into_serenity(),
-            None,
-            false,
-            ChunkGuildFilter::Query(String::new()),
-            Some(nonce),
-        );
+        self.tap.request_all_members(shard, guild_id);
     }
 
     /// Returns once everything received so far is durable.

@@ -2,14 +2,18 @@
 //! becomes mutations queued in the cache before serenity dispatches it.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 use persist_core::gateway::{Applied, Session, check_ids, to_mutations};
 use persist_core::{Cache, GuildId, Mutation, Producer, ResourceKind, UserId};
 use serde::Deserialize;
 use serde_json::Value;
+use serenity::gateway::{ChunkGuildFilter, ShardMessenger};
 use serenity::model::event::Event;
+
+use crate::convert::IntoSerenity;
 
 use crate::events::{self, strip_nulls};
 use crate::lock;
@@ -56,6 +60,12 @@ pub(crate) struct Tap {
     current_user: AtomicU64,
     /// Taken only for GUILD_MEMBERS_CHUNK events and member requests.
     chunks: Mutex<ChunkRequests>,
+    /// Each running shard's messenger (for member requests), by shard id.
+    messengers: Mutex<HashMap<u32, ShardMessenger>>,
+    /// The client's shard count (1 until serenity says).
+    shard_count: AtomicU32,
+    nonces: AtomicU64,
+    resync_started: AtomicBool,
     events: AtomicU64,
     applied: AtomicU64,
     not_cached: AtomicU64,
@@ -70,6 +80,10 @@ impl Tap {
             producer: cache.producer(),
             cache,
             current_user: AtomicU64::new(0),
+            messengers: Mutex::new(HashMap::new()),
+            shard_count: AtomicU32::new(1),
+            nonces: AtomicU64::new(0),
+            resync_started: AtomicBool::new(false),
             chunks: Mutex::new(ChunkRequests::default()),
             events: AtomicU64::new(0),
             applied: AtomicU64::new(0),
@@ -222,9 +236,41 @@ impl Tap {
         failures.1 = Some(format!("{event}: {reason}"));
     }
 
-    /// Expects the chunks of a full member request (query "", no limit).
-    pub(crate) fn expect_chunks(&self, nonce: String, guild_id: GuildId) {
-        lock(&self.chunks).expect(nonce, guild_id);
+    /// Asks a shard for every member of a guild; once every chunk of the
+    /// answer arrived, members it did not list are removed.
+    pub(crate) fn request_all_members(&self, shard: &ShardMessenger, guild_id: GuildId) {
+        let n = self.nonces.fetch_add(1, Ordering::Relaxed);
+        // Discord caps nonces at 32 bytes.
+        let nonce = format!("persist:{:x}:{n:x}", guild_id.get() & 0xFFFF_FFFF);
+        lock(&self.chunks).expect(nonce.clone(), guild_id);
+        shard.chunk_guild(
+            guild_id.into_serenity(),
+            None,
+            false,
+            ChunkGuildFilter::Query(String::new()),
+            Some(nonce),
+        );
+    }
+
+    /// Records a running shard (its collector was just installed), and
+    /// starts the resync task with the first one.
+    pub(crate) fn shard_started(self: &Arc<Self>, shard_id: u32, messenger: ShardMessenger) {
+        lock(&self.messengers).insert(shard_id, messenger);
+        if !self.resync_started.swap(true, Ordering::AcqRel) {
+            tokio::spawn(crate::resync::run(Arc::downgrade(self)));
+        }
+    }
+
+    pub(crate) fn set_shard_count(&self, count: u32) {
+        self.shard_count.store(count.max(1), Ordering::Release);
+    }
+
+    pub(crate) fn shard_count(&self) -> u32 {
+        self.shard_count.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn messenger(&self, shard_id: u32) -> Option<ShardMessenger> {
+        lock(&self.messengers).get(&shard_id).cloned()
     }
 
     pub(crate) fn stats(&self) -> GatewayStats {

@@ -499,3 +499,105 @@ async fn a_voice_manager_set_before_the_cache_still_receives_every_call() {
     assert!(state.is_some());
     persist.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_stalled_store_sheds_is_counted_and_members_are_resynced_when_it_recovers() {
+    let discord = FakeDiscord::start().await.unwrap();
+    let spec = guild_spec(9, 4, 5);
+    let g = spec.id;
+    let joining: Vec<u64> = (0..4_000u64).map(|n| id(700_000 + n)).collect();
+    discord.set_ready_guilds([g]);
+    discord.set_after_ready(vec![guild_create(&spec)]);
+    discord.set_guild_members(g, spec.members.iter().chain(&joining).copied().collect());
+    let store = StallingStore::default();
+    let config = CacheConfig {
+        queue_memory_budget: 1 << 20,
+        ..Default::default()
+    };
+    let persist = Persist::new(Cache::new(store.clone(), rules(), config).unwrap());
+    let mut client = discord
+        .client_builder(GatewayIntents::all())
+        .event_handler(NoHandler)
+        .persist(&persist)
+        .await
+        .unwrap();
+    let manager = Arc::clone(&client.shard_manager);
+    let task = tokio::spawn(async move {
+        let _ = client.start().await;
+    });
+    seen(&persist, 2).await;
+    persist.flush().await.unwrap();
+
+    store.stalled.store(true, Ordering::SeqCst);
+    let mut sent = 2;
+    let mut messages = 0u64;
+    for (i, user) in (0u64..).zip(&joining) {
+        let mut member = p::member(*user, &[], NOW_MS);
+        member["guild_id"] = json!(g.to_string());
+        discord.dispatch("GUILD_MEMBER_ADD", member).unwrap();
+        let c = spec.channels[(i % 4) as usize];
+        let text = "x".repeat(300);
+        discord
+            .dispatch(
+                "MESSAGE_CREATE",
+                p::message_create(id(2_000_000 + i), c, g, *user, &text),
+            )
+            .unwrap();
+        messages += 1;
+        sent += 2;
+        if i % 50 == 49 {
+            seen(&persist, sent).await;
+        }
+    }
+    seen(&persist, sent).await;
+    let stats = persist.stats();
+    let shed = |k: &str| stats.cache.shed.get(k).copied().unwrap_or(0);
+    assert!(shed("messages") > 0, "nothing shed: {:?}", stats.cache);
+    assert!(
+        shed("members") + shed("users") > 0,
+        "no member shed: {:?}",
+        stats.cache
+    );
+    let stale = persist.cache().stale_guilds();
+    assert_eq!(stale.len(), 1, "{stale:?}");
+    assert!(stale[0].1.contains(persist_serenity::ResourceKind::MEMBERS));
+    assert_eq!(discord.connections(), (1, 0), "the shard reconnected");
+
+    // The store recovers: the cache asks the shard for every member again.
+    store.stalled.store(false, Ordering::SeqCst);
+    until_or(
+        "the guild's members are re-synced",
+        || {
+            persist
+                .cache()
+                .stale_guilds()
+                .iter()
+                .all(|(_, kinds)| !kinds.contains(persist_serenity::ResourceKind::MEMBERS))
+        },
+        || format!("{:?} {:?}", persist.cache().stale_guilds(), persist.stats()),
+    )
+    .await;
+    persist.flush().await.unwrap();
+    let counts = store.inner.counts().await.unwrap();
+    assert_eq!(counts.members, 5 + 4_000, "every member is back");
+    let stats = persist.stats();
+    let shed_messages = stats.cache.shed.get("messages").copied().unwrap_or(0);
+    assert_eq!(
+        counts.messages + shed_messages,
+        messages,
+        "{:?}",
+        stats.cache
+    );
+    // Messages cannot come back from the gateway: the guild stays marked.
+    assert!(
+        persist
+            .cache()
+            .stale_guilds()
+            .iter()
+            .any(|(guild, kinds)| guild.get() == g
+                && kinds.contains(persist_serenity::ResourceKind::MESSAGES))
+    );
+    manager.shutdown_all().await;
+    let _ = tokio::time::timeout(WAIT, task).await;
+    persist.shutdown().await.unwrap();
+}

@@ -90,7 +90,7 @@ impl Inner {
     fn push_one(&self, lane: &Lane, mutation: Mutation, reserved: bool) -> Result<()> {
         {
             let bytes = queued_bytes(&mutation);
-            if self.shed_incoming(&mutation, bytes) {
+            if self.shed_incoming(&mutation) {
                 if reserved {
                     self.queue.unreserve();
                 }

@@ -31,16 +31,18 @@ impl Inner {
 
     /// Decides, on the producer's path and in constant time, whether an
     /// incoming mutation of `bytes` must be shed; marks what is shed.
-    pub(super) fn shed_incoming(&self, mutation: &Mutation, bytes: usize) -> bool {
+    /// (Compared with what is queued already, so one mutation larger than
+    /// the budget is still taken into an empty queue.)
+    pub(super) fn shed_incoming(&self, mutation: &Mutation) -> bool {
         let queued = self.queue.bytes.load(Ordering::Acquire);
-        if queued.saturating_add(bytes) <= self.config.queue_memory_budget {
+        if queued <= self.config.queue_memory_budget {
             return false;
         }
         self.start_shedding();
         let Some((kind, guild)) = ShedKind::of(mutation) else {
             return false;
         };
-        if kind != ShedKind::Presences && queued.saturating_add(bytes) <= self.hard_limit() {
+        if kind != ShedKind::Presences && queued <= self.hard_limit() {
             return false;
         }
         self.count_shed(kind, 1, guild.into_iter());

@@ -133,12 +133,8 @@ impl ShedKind {
             Mutation::AddReaction(r) | Mutation::RemoveReaction(r) => {
                 Some((Self::Messages, r.guild_id))
             }
-            Mutation::UpsertMany(records) => {
-                // Sheddable only when every record is (a member chunk).
-                let mut kinds = records.iter().map(Self::of_record);
-                let (kind, guild) = kinds.next()??;
-                kinds.all(|k| k.is_some()).then_some((kind, guild))
-            }
+            // GUILD_CREATEs and member chunks are what re-syncs a guild:
+            // never shed (they are rare, and bounded by the guilds).
             _ => None,
         }
     }
