@@ -40,9 +40,24 @@
 //! - **Order**: events are applied in the order the shard received them,
 //!   before serenity spawns the handlers (see the `hand_over` module's docs
 //!   for how the first READY of each session is caught).
-//! - **Nothing lost**: events serenity cannot parse (`Event::Unknown`) are
-//!   re-read from their raw JSON and applied; what cannot be applied is
-//!   logged and counted by event name in [`Persist::stats`].
+//! - **The shard never waits**: the events a shard sees most are converted
+//!   from serenity's models straight to mutations and queued through a lane
+//!   of the shard's own (no lock shared with other shards, no wait for the
+//!   disk or for room). When the store falls behind, the queue grows up to
+//!   [`CacheConfig::queue_memory_budget`] and then sheds in the order that
+//!   field documents, counting it in [`Persist::stats`]; once the store has
+//!   caught up, the guilds whose members were shed are asked for every
+//!   member again.
+//! - **Nothing lost silently**: events serenity cannot parse
+//!   (`Event::Unknown`) are re-read from their raw JSON and applied; what
+//!   cannot be applied is logged and counted by event name in
+//!   [`Persist::stats`].
+//! - **Unknown fields**: every model keeps the fields it does not name in
+//!   `extra`, but serenity drops the fields it does not model while parsing
+//!   (a channel's `guild_hashes`, a role's `colors.secondary_color`, an
+//!   activity's `id`, permission bits it does not know, ...). So `extra`
+//!   holds every field of events serenity could not parse, and for the
+//!   others every field serenity models.
 //! - **Restarts**: READY removes this shard's guilds the bot left while
 //!   offline; GUILD_CREATE removes channels, roles and emojis that are gone;
 //!   members are pruned only from complete lists

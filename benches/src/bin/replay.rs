@@ -5,6 +5,7 @@
 //! ```text
 //! cargo run --release -p persist-benches --bin replay -- [--messages N] [--seed S]
 //!     [--backends memory,sqlite,redb,sled] [--dir DIR] [--skip-floors]
+//!     [--skip-serenity-cache] [--stall-store SECONDS]
 //! ```
 //!
 //! Each phase runs in a child process of its own, so peak RSS is the
@@ -14,7 +15,9 @@
 //! path, with reads during and after ingest), `store:<backend>` (the same
 //! mutations applied to the store directly, no pipeline) and
 //! `floor:<backend>` (the same rows written to the raw engine in large
-//! transactions, no layers of ours).
+//! transactions, no layers of ours); with `--stall-store S`,
+//! `stalled:<backend>` (the bot's path while the store commits nothing for
+//! S seconds).
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
@@ -119,7 +122,7 @@ fn number(args: &[String], name: &str, default: u64) -> Result<u64, Error> {
 fn parent(args: &[String]) -> Result<(), Error> {
     if args.iter().any(|a| a == "--help" || a == "-h") {
         println!(
-            "usage: replay [--messages N] [--seed S] [--backends memory,sqlite,redb,sled] [--dir DIR] [--skip-floors] [--skip-serenity-cache]"
+            "usage: replay [--messages N] [--seed S] [--backends memory,sqlite,redb,sled] [--dir DIR] [--skip-floors] [--skip-serenity-cache] [--stall-store SECONDS]"
         );
         return Ok(());
     }
@@ -162,8 +165,12 @@ fn parent(args: &[String]) -> Result<(), Error> {
         // It keeps everything in memory: about 3 GiB per million messages.
         phases.push("serenity-cache".to_owned());
     }
+    let stall = number(args, "--stall-store", 0)?;
     for b in &backends {
         phases.push(format!("ours:{b}"));
+        if stall > 0 {
+            phases.push(format!("stalled:{b}"));
+        }
         if b != "memory" && !args.iter().any(|a| a == "--skip-floors") {
             phases.push(format!("store:{b}"));
             phases.push(format!("floor:{b}"));
@@ -178,6 +185,7 @@ fn parent(args: &[String]) -> Result<(), Error> {
             .arg(&input)
             .arg("--dir")
             .arg(&dir)
+            .args(["--stall-store", &stall.to_string()])
             .output()?;
         let stdout = String::from_utf8_lossy(&out.stdout);
         let line = stdout
@@ -260,6 +268,30 @@ fn print_tables(results: &[(String, Value)], messages: u64) {
             f(v, "after_page_p99_us"),
         );
     }
+    let stalled: Vec<_> = results
+        .iter()
+        .filter(|(p, _)| p.starts_with("stalled:"))
+        .collect();
+    if !stalled.is_empty() {
+        println!();
+        println!(
+            "| backend | shard-path cost p50 / p99 while the store is stalled | events in the stall | shard-path cost p50 / p99 (whole run) | queue high water | shed |"
+        );
+        println!("|---|---|---|---|---|---|");
+        for (phase, v) in stalled {
+            println!(
+                "| {} | {:.1} / {:.1} µs | {} | {:.1} / {:.1} µs | {} | {} |",
+                &phase[8..],
+                f(v, "stalled_apply_p50_us"),
+                f(v, "stalled_apply_p99_us"),
+                v["stalled_apply_samples"],
+                f(v, "apply_p50_us"),
+                f(v, "apply_p99_us"),
+                v["queue_high_water"],
+                v["shed"],
+            );
+        }
+    }
     let floors: Vec<_> = results
         .iter()
         .filter(|(p, _)| p.starts_with("floor:"))
@@ -298,7 +330,11 @@ fn child(args: &[String]) -> Result<(), Error> {
         None if phase == "serenity-cache" => serenity_cache(&input)?,
         Some(("ours", backend)) => {
             let reads = number(args, "--reads", 20_000)?;
-            runtime.block_on(ours(&input, &dir, backend, reads))?
+            runtime.block_on(ours(&input, &dir, backend, reads, None))?
+        }
+        Some(("stalled", backend)) => {
+            let stall = Duration::from_secs(number(args, "--stall-store", 10)?.max(1));
+            runtime.block_on(ours(&input, &dir, backend, 1_000, Some(stall)))?
         }
         Some(("store", backend)) => store_path(&input, &dir, backend, &runtime)?,
         Some(("floor", backend)) => floor(&input, &dir, backend)?,
@@ -449,9 +485,64 @@ async fn read_once(
     Ok(())
 }
 
-async fn ours(input: &Path, dir: &Path, backend: &str, reads: u64) -> Result<Value, Error> {
+/// A store whose commits wait until a moment (a disk that stalls).
+struct StalledStore {
+    inner: Arc<dyn Store>,
+    until: Instant,
+}
+
+#[async_trait::async_trait]
+impl Store for StalledStore {
+    fn backend(&self) -> &'static str {
+        self.inner.backend()
+    }
+
+    async fn apply(&self, batch: &[Mutation]) -> persist_core::Result<()> {
+        tokio::time::sleep_until(self.until.into()).await;
+        self.inner.apply(batch).await
+    }
+
+    async fn read(
+        &self,
+        query: &persist_core::Query,
+    ) -> persist_core::Result<persist_core::Answer> {
+        self.inner.read(query).await
+    }
+
+    async fn schema_version(&self) -> persist_core::Result<u32> {
+        self.inner.schema_version().await
+    }
+
+    async fn applied_hooks(&self) -> persist_core::Result<Vec<persist_core::AppliedHook>> {
+        self.inner.applied_hooks().await
+    }
+
+    async fn record_hook(&self, hook: &persist_core::AppliedHook) -> persist_core::Result<()> {
+        self.inner.record_hook(hook).await
+    }
+}
+
+/// The bot's path over one backend; with `stall`, the store commits nothing
+/// for that long after ingest starts (the shard-path cost while stalled is
+/// reported apart).
+async fn ours(
+    input: &Path,
+    dir: &Path,
+    backend: &str,
+    reads: u64,
+    stall: Option<Duration>,
+) -> Result<Value, Error> {
     let (store, path) = open(dir, backend).await?;
+    let stalled_until = stall.map(|s| Instant::now() + s);
+    let store: Arc<dyn Store> = match stalled_until {
+        Some(until) => Arc::new(StalledStore {
+            inner: store,
+            until,
+        }),
+        None => store,
+    };
     let persist = Persist::new(Cache::from_arc(store, rules()?, CacheConfig::default())?);
+    let mut stalled_costs = Reservoir::new(1_000_000, 10);
     let recent: Recent = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
     // Reads while ingesting: a point and a page read every millisecond.
@@ -513,6 +604,9 @@ async fn ours(input: &Path, dir: &Path, backend: &str, reads: u64) -> Result<Val
         let event_allocations = allocations() - allocated;
         shard_allocations += event_allocations;
         costs.push(cost);
+        if stalled_until.is_some_and(|until| Instant::now() < until) {
+            stalled_costs.push(cost);
+        }
         let name = line
             .split_once("\"t\":\"")
             .and_then(|(_, rest)| rest.split_once('"'))
@@ -551,6 +645,11 @@ async fn ours(input: &Path, dir: &Path, backend: &str, reads: u64) -> Result<Val
     });
     percentiles(costs.into_vec(), "apply", &mut out);
     percentiles(clone_costs.into_vec(), "clone", &mut out);
+    if stall.is_some() {
+        percentiles(stalled_costs.into_vec(), "stalled_apply", &mut out);
+        out["shed"] = json!(stats.cache.shed);
+        out["queue_high_water"] = json!(stats.cache.queue_high_water);
+    }
     out["by_event"] = json!(
         slow.into_iter()
             .map(|(name, (n, over, allocations))| {

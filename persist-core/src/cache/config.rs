@@ -7,7 +7,8 @@ use crate::ConfigError;
 /// How the write pipeline batches, bounds and retries.
 ///
 /// The defaults commit a batch every 1,000 mutations or every 50 ms, whichever
-/// comes first, so a crash loses at most the last 50 ms of writes.
+/// comes first, so a crash normally loses the last 50 ms of writes; while the
+/// store is behind (a stalled disk), a crash loses everything still queued.
 ///
 /// ```
 /// use std::time::Duration;

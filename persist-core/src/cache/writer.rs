@@ -119,7 +119,7 @@ async fn commit(inner: &Inner, batch: &[Mutation], slots: usize) {
             return;
         }
         // Nothing at all can be stored: an outage, not bad data. Keep
-        // everything and keep trying; the bounded queue pushes back.
+        // everything and keep trying; the queue's memory budget bounds the rest.
         drop(gate);
         tracing::error!(
             backend = inner.store.backend(),
