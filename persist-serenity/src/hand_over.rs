@@ -81,7 +81,7 @@ impl HandOver {
                 let runners = manager.runners.lock().await;
                 if let Some(runner) = runners.get(&ShardId(shard_id)) {
                     runner.runner_tx.add_collector(self.collector(shard_id));
-                    self.tap.shard_started(shard_id, runner.runner_tx.clone());
+                    self.tap.shard_started(Arc::downgrade(&manager));
                     tracing::debug!(shard_id, "cache collector installed before READY");
                     return;
                 }

@@ -7,33 +7,49 @@ use std::sync::Weak;
 use std::time::Duration;
 
 use persist_core::{ResourceKind, shard_of};
+use serenity::gateway::ShardManager;
+use serenity::model::id::ShardId;
 
 use crate::tap::Tap;
 
+/// How often the task looks for stale guilds (it holds nothing meanwhile,
+/// so a cache that is shut down and dropped is not kept open).
+const POLL: Duration = Duration::from_secs(1);
 /// How long to wait before asking again for what is still stale (a member
 /// request whose chunks never came, a guild with no GUILD_CREATE yet).
 const RETRY: Duration = Duration::from_secs(60);
 
 /// Runs until the cache shuts down.
-pub(crate) async fn run(tap: Weak<Tap>) {
+pub(crate) async fn run(tap: Weak<Tap>, manager: Weak<ShardManager>) {
     loop {
-        let Some(cache) = tap.upgrade().map(|t| t.cache().clone()) else {
-            return;
-        };
-        let Ok(stale) = cache.wait_for_resync().await else {
-            return;
-        };
-        drop(cache);
+        tokio::time::sleep(POLL).await;
         let Some(tap) = tap.upgrade() else {
             return;
         };
+        let cache = tap.cache();
+        if cache.is_closed() {
+            return;
+        }
+        let stale = cache.stale_guilds();
+        if stale.is_empty() || !cache.ready_for_resync() {
+            continue;
+        }
         let mut requested = 0usize;
         for (guild_id, kinds) in &stale {
             if !kinds.contains(ResourceKind::MEMBERS) {
                 continue;
             }
             let shard = shard_of(*guild_id, tap.shard_count());
-            match tap.messenger(shard) {
+            let messenger = match manager.upgrade() {
+                Some(manager) => manager
+                    .runners
+                    .lock()
+                    .await
+                    .get(&ShardId(shard))
+                    .map(|runner| runner.runner_tx.clone()),
+                None => None,
+            };
+            match messenger {
                 Some(messenger) => {
                     tap.request_all_members(&messenger, *guild_id);
                     requested += 1;

@@ -2,15 +2,15 @@
 //! becomes mutations queued in the cache before serenity dispatches it.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
-use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 
 use persist_core::gateway::{Applied, Session, check_ids, to_mutations};
 use persist_core::{Cache, GuildId, Mutation, Producer, ResourceKind, UserId};
 use serde::Deserialize;
 use serde_json::Value;
-use serenity::gateway::{ChunkGuildFilter, ShardMessenger};
+use serenity::gateway::{ChunkGuildFilter, ShardManager, ShardMessenger};
 use serenity::model::event::Event;
 
 use crate::convert::IntoSerenity;
@@ -60,8 +60,6 @@ pub(crate) struct Tap {
     current_user: AtomicU64,
     /// Taken only for GUILD_MEMBERS_CHUNK events and member requests.
     chunks: Mutex<ChunkRequests>,
-    /// Each running shard's messenger (for member requests), by shard id.
-    messengers: Mutex<HashMap<u32, ShardMessenger>>,
     /// The client's shard count (1 until serenity says).
     shard_count: AtomicU32,
     nonces: AtomicU64,
@@ -80,7 +78,6 @@ impl Tap {
             producer: cache.producer(),
             cache,
             current_user: AtomicU64::new(0),
-            messengers: Mutex::new(HashMap::new()),
             shard_count: AtomicU32::new(1),
             nonces: AtomicU64::new(0),
             resync_started: AtomicBool::new(false),
@@ -252,12 +249,12 @@ impl Tap {
         );
     }
 
-    /// Records a running shard (its collector was just installed), and
-    /// starts the resync task with the first one.
-    pub(crate) fn shard_started(self: &Arc<Self>, shard_id: u32, messenger: ShardMessenger) {
-        lock(&self.messengers).insert(shard_id, messenger);
+    /// Starts the resync task, once, when the first shard runs. It holds
+    /// the tap and the shard manager weakly (a shard's messenger holds the
+    /// collectors, which hold the tap).
+    pub(crate) fn shard_started(self: &Arc<Self>, manager: Weak<ShardManager>) {
         if !self.resync_started.swap(true, Ordering::AcqRel) {
-            tokio::spawn(crate::resync::run(Arc::downgrade(self)));
+            tokio::spawn(crate::resync::run(Arc::downgrade(self), manager));
         }
     }
 
@@ -267,10 +264,6 @@ impl Tap {
 
     pub(crate) fn shard_count(&self) -> u32 {
         self.shard_count.load(Ordering::Acquire)
-    }
-
-    pub(crate) fn messenger(&self, shard_id: u32) -> Option<ShardMessenger> {
-        lock(&self.messengers).get(&shard_id).cloned()
     }
 
     pub(crate) fn stats(&self) -> GatewayStats {

@@ -315,9 +315,21 @@ impl Cache {
         }
     }
 
+    /// Whether the cache can take a resync now: the queue is back under its
+    /// memory budget and the last commit succeeded.
+    pub fn ready_for_resync(&self) -> bool {
+        !self.inner.shedding.load(Ordering::Acquire) && self.inner.healthy.load(Ordering::Acquire)
+    }
+
+    /// Whether [`shutdown`](Cache::shutdown) was called.
+    pub fn is_closed(&self) -> bool {
+        self.inner.queue.closed.load(Ordering::Acquire)
+    }
+
     /// Waits until guilds are stale and the cache can take a resync (the
     /// queue is back under its budget and the last commit succeeded), then
-    /// returns them; `Err(Closed)` after shutdown.
+    /// returns them; `Err(Closed)` after shutdown. (It holds the cache while
+    /// it waits.)
     pub async fn wait_for_resync(&self) -> Result<Vec<(GuildId, ResourceKind)>> {
         loop {
             let ready = self.inner.resync_ready.notified();
@@ -325,10 +337,7 @@ impl Cache {
                 return Err(Error::Closed);
             }
             let stale = self.stale_guilds();
-            if !stale.is_empty()
-                && !self.inner.shedding.load(Ordering::Acquire)
-                && self.inner.healthy.load(Ordering::Acquire)
-            {
+            if !stale.is_empty() && self.ready_for_resync() {
                 return Ok(stale);
             }
             ready.await;
