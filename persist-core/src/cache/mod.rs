@@ -464,12 +464,20 @@ impl Cache {
     /// oldest first, and whether they are all idempotent.
     fn relevant(&self, query: &Query) -> (Vec<Mutation>, bool) {
         let (in_flight, waiting) = self.inner.queue.snapshot();
-        let relevant: Vec<Mutation> = in_flight
+        let mut relevant: Vec<Mutation> = in_flight
             .iter()
             .flat_map(|batch| batch.iter())
-            .chain(queue::merge(&waiting).into_iter().map(|q| &q.mutation))
             .filter_map(|m| overlay::relevant_part(m, query))
             .collect();
+        // Filtered before they are put in arrival order: a read sorts the
+        // few that matter, not the whole queue.
+        let mut waiting: Vec<(u64, Mutation)> = waiting
+            .iter()
+            .flat_map(|segment| segment.iter())
+            .filter_map(|q| overlay::relevant_part(&q.mutation, query).map(|m| (q.seq, m)))
+            .collect();
+        waiting.sort_by_key(|(seq, _)| *seq);
+        relevant.extend(waiting.into_iter().map(|(_, m)| m));
         let idempotent = relevant.iter().all(Mutation::is_idempotent);
         (relevant, idempotent)
     }
