@@ -254,16 +254,7 @@ async fn a_stalled_store_never_stops_the_shard_and_nothing_is_lost() {
     let cache = Cache::new(store.clone(), rules(), CacheConfig::default()).unwrap();
     let persist = Persist::new(cache);
     let received = Arc::new(AtomicU64::new(0));
-    let mut client = discord
-        .client_builder(GatewayIntents::all())
-        .event_handler(Counting(Arc::clone(&received)))
-        .persist(&persist)
-        .await
-        .unwrap();
-    let manager = Arc::clone(&client.shard_manager);
-    let task = tokio::spawn(async move {
-        let _ = client.start().await;
-    });
+    let running = connect(&discord, &persist, Counting(Arc::clone(&received))).await;
     seen(&persist, 2).await;
     persist.flush().await.unwrap();
 
@@ -371,8 +362,7 @@ async fn a_stalled_store_never_stops_the_shard_and_nothing_is_lost() {
         let count = stored.reactions.first().map_or(0, |r| r.count);
         assert_eq!(count as usize, reactions, "reactions of message {i}");
     }
-    manager.shutdown_all().await;
-    let _ = tokio::time::timeout(WAIT, task).await;
+    running.stop().await;
     persist.shutdown().await.unwrap();
 }
 
@@ -515,16 +505,7 @@ async fn what_a_stalled_store_sheds_is_counted_and_members_are_resynced_when_it_
         ..Default::default()
     };
     let persist = Persist::new(Cache::new(store.clone(), rules(), config).unwrap());
-    let mut client = discord
-        .client_builder(GatewayIntents::all())
-        .event_handler(NoHandler)
-        .persist(&persist)
-        .await
-        .unwrap();
-    let manager = Arc::clone(&client.shard_manager);
-    let task = tokio::spawn(async move {
-        let _ = client.start().await;
-    });
+    let running = connect(&discord, &persist, NoHandler).await;
     seen(&persist, 2).await;
     persist.flush().await.unwrap();
 
@@ -597,7 +578,6 @@ async fn what_a_stalled_store_sheds_is_counted_and_members_are_resynced_when_it_
             .any(|(guild, kinds)| guild.get() == g
                 && kinds.contains(persist_serenity::ResourceKind::MESSAGES))
     );
-    manager.shutdown_all().await;
-    let _ = tokio::time::timeout(WAIT, task).await;
+    running.stop().await;
     persist.shutdown().await.unwrap();
 }

@@ -5,7 +5,7 @@
 //! ```text
 //! cargo run --release -p persist-benches --bin replay -- [--messages N] [--seed S]
 //!     [--backends memory,sqlite,redb,sled] [--dir DIR] [--skip-floors]
-//!     [--skip-serenity-cache] [--stall-store SECONDS]
+//!     [--skip-serenity-cache] [--stall-store SECONDS] [--queue-budget-mib N]
 //! ```
 //!
 //! Each phase runs in a child process of its own, so peak RSS is the
@@ -122,7 +122,7 @@ fn number(args: &[String], name: &str, default: u64) -> Result<u64, Error> {
 fn parent(args: &[String]) -> Result<(), Error> {
     if args.iter().any(|a| a == "--help" || a == "-h") {
         println!(
-            "usage: replay [--messages N] [--seed S] [--backends memory,sqlite,redb,sled] [--dir DIR] [--skip-floors] [--skip-serenity-cache] [--stall-store SECONDS]"
+            "usage: replay [--messages N] [--seed S] [--backends memory,sqlite,redb,sled] [--dir DIR] [--skip-floors] [--skip-serenity-cache] [--stall-store SECONDS] [--queue-budget-mib N]"
         );
         return Ok(());
     }
@@ -166,6 +166,11 @@ fn parent(args: &[String]) -> Result<(), Error> {
         phases.push("serenity-cache".to_owned());
     }
     let stall = number(args, "--stall-store", 0)?;
+    let queue_budget_mib = number(
+        args,
+        "--queue-budget-mib",
+        CacheConfig::default().queue_memory_budget as u64 >> 20,
+    )?;
     for b in &backends {
         phases.push(format!("ours:{b}"));
         if stall > 0 {
@@ -186,6 +191,7 @@ fn parent(args: &[String]) -> Result<(), Error> {
             .arg("--dir")
             .arg(&dir)
             .args(["--stall-store", &stall.to_string()])
+            .args(["--queue-budget-mib", &queue_budget_mib.to_string()])
             .output()?;
         let stdout = String::from_utf8_lossy(&out.stdout);
         let line = stdout
@@ -329,16 +335,25 @@ fn child(args: &[String]) -> Result<(), Error> {
     } else {
         "system"
     };
+    let default_budget = CacheConfig::default().queue_memory_budget as u64 >> 20;
+    let queue_budget = (number(args, "--queue-budget-mib", default_budget)? << 20) as usize;
     let mut result = match phase.split_once(':') {
         None if phase == "parse" => parse_floor(&input)?,
         None if phase == "serenity-cache" => serenity_cache(&input)?,
         Some(("ours", backend)) => {
             let reads = number(args, "--reads", 20_000)?;
-            runtime.block_on(ours(&input, &dir, backend, reads, None))?
+            runtime.block_on(ours(&input, &dir, backend, reads, None, queue_budget))?
         }
         Some(("stalled", backend)) => {
             let stall = Duration::from_secs(number(args, "--stall-store", 10)?.max(1));
-            runtime.block_on(ours(&input, &dir, backend, 1_000, Some(stall)))?
+            runtime.block_on(ours(
+                &input,
+                &dir,
+                backend,
+                1_000,
+                Some(stall),
+                queue_budget,
+            ))?
         }
         Some(("store", backend)) => store_path(&input, &dir, backend, &runtime)?,
         Some(("floor", backend)) => floor(&input, &dir, backend)?,
@@ -535,6 +550,7 @@ async fn ours(
     backend: &str,
     reads: u64,
     stall: Option<Duration>,
+    queue_budget: usize,
 ) -> Result<Value, Error> {
     let (store, path) = open(dir, backend).await?;
     let stalled_until = stall.map(|s| Instant::now() + s);
@@ -545,7 +561,11 @@ async fn ours(
         }),
         None => store,
     };
-    let persist = Persist::new(Cache::from_arc(store, rules()?, CacheConfig::default())?);
+    let config = CacheConfig {
+        queue_memory_budget: queue_budget,
+        ..CacheConfig::default()
+    };
+    let persist = Persist::new(Cache::from_arc(store, rules()?, config)?);
     let mut stalled_costs = Reservoir::new(1_000_000, 10);
     let recent: Recent = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));

@@ -12,21 +12,29 @@ use serenity::model::guild as s;
 use super::user::{partial_user, user};
 use super::{ConvertFailure, json, keep, timestamp};
 
+/// The member fields serenity models and we keep in `extra`, when set.
+pub(crate) fn member_extras(
+    unusual_dm_activity_until: Option<&serenity::model::Timestamp>,
+    decoration: Option<&serenity::model::user::AvatarDecorationData>,
+) -> Result<Extra, ConvertFailure> {
+    let mut extra = Extra::new();
+    keep(
+        &mut extra,
+        "unusual_dm_activity_until",
+        unusual_dm_activity_until,
+    )?;
+    keep(&mut extra, "avatar_decoration_data", decoration)?;
+    Ok(extra)
+}
+
 /// A serenity member as our user and member.
 pub(crate) fn member_records(
     m: &s::Member,
     guild_id: GuildId,
 ) -> Result<[Record; 2], ConvertFailure> {
     let user = user(&m.user)?;
-    let mut extra = Extra::new();
-    keep(
-        &mut extra,
-        "unusual_dm_activity_until",
+    let extra = member_extras(
         m.unusual_dm_activity_until.as_ref(),
-    )?;
-    keep(
-        &mut extra,
-        "avatar_decoration_data",
         m.avatar_decoration_data.as_ref(),
     )?;
     let member = Member {
@@ -59,15 +67,8 @@ pub(crate) fn add(m: &s::Member) -> Result<Vec<Mutation>, ConvertFailure> {
 /// absent from their default (`flags`, `deaf`, `mute`) are kept unless set.
 pub(crate) fn update(u: &e::GuildMemberUpdateEvent) -> Result<Vec<Mutation>, ConvertFailure> {
     let user = user(&u.user)?;
-    let mut extra = Extra::new();
-    keep(
-        &mut extra,
-        "unusual_dm_activity_until",
+    let extra = member_extras(
         u.unusual_dm_activity_until.as_ref(),
-    )?;
-    keep(
-        &mut extra,
-        "avatar_decoration_data",
         u.avatar_decoration_data.as_ref(),
     )?;
     let patch = MemberPatch {

@@ -101,15 +101,8 @@ fn sticker_item(item: &serenity::model::sticker::StickerItem) -> StickerItem {
 /// The member a message carries, as a patch: Discord sends it whole, so a
 /// nickname or avatar it leaves empty is cleared.
 fn member_patch(m: &PartialMember) -> Result<MemberPatch, ConvertFailure> {
-    let mut extra = Extra::new();
-    keep(
-        &mut extra,
-        "unusual_dm_activity_until",
+    let extra = super::member::member_extras(
         m.unusual_dm_activity_until.as_ref(),
-    )?;
-    keep(
-        &mut extra,
-        "avatar_decoration_data",
         m.avatar_decoration_data.as_ref(),
     )?;
     Ok(MemberPatch {

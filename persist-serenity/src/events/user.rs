@@ -7,6 +7,21 @@ use serenity::model::user as s;
 
 use super::{ConvertFailure, keep};
 
+/// The profile fields a user (full or partial) carries that we keep in
+/// `extra`, when set.
+fn profile_extras(
+    extra: &mut Extra,
+    member: Option<&serenity::model::guild::PartialMember>,
+    primary_guild: Option<&s::PrimaryGuild>,
+    decoration: Option<&s::AvatarDecorationData>,
+    collectibles: Option<&s::Collectibles>,
+) -> Result<(), ConvertFailure> {
+    keep(extra, "member", member)?;
+    keep(extra, "primary_guild", primary_guild)?;
+    keep(extra, "avatar_decoration_data", decoration)?;
+    keep(extra, "collectibles", collectibles)
+}
+
 /// A serenity user as ours. Fields serenity models and we do not are kept
 /// in `extra` when they are set (serenity's defaults are not written).
 pub(crate) fn user(u: &s::User) -> Result<User, ConvertFailure> {
@@ -23,14 +38,13 @@ pub(crate) fn user(u: &s::User) -> Result<User, ConvertFailure> {
     if u.premium_type != s::PremiumType::None {
         extra.insert("premium_type".into(), u8::from(u.premium_type).into());
     }
-    keep(&mut extra, "member", u.member.as_ref())?;
-    keep(&mut extra, "primary_guild", u.primary_guild.as_ref())?;
-    keep(
+    profile_extras(
         &mut extra,
-        "avatar_decoration_data",
+        u.member.as_deref(),
+        u.primary_guild.as_ref(),
         u.avatar_decoration_data.as_ref(),
+        u.collectibles.as_ref(),
     )?;
-    keep(&mut extra, "collectibles", u.collectibles.as_ref())?;
     Ok(User {
         id: UserId::new(u.id.get()),
         username: u.name.clone(),
@@ -60,14 +74,13 @@ pub(crate) fn partial_user(u: &PresenceUser) -> Result<Option<UserPatch>, Conver
         "premium_type",
         u.premium_type.map(u8::from).as_ref(),
     )?;
-    keep(&mut extra, "member", u.member.as_ref())?;
-    keep(&mut extra, "primary_guild", u.primary_guild.as_ref())?;
-    keep(
+    profile_extras(
         &mut extra,
-        "avatar_decoration_data",
+        u.member.as_deref(),
+        u.primary_guild.as_ref(),
         u.avatar_decoration_data.as_ref(),
+        u.collectibles.as_ref(),
     )?;
-    keep(&mut extra, "collectibles", u.collectibles.as_ref())?;
     let patch = UserPatch {
         username: u.name.clone(),
         global_name: u.global_name.clone().map(Some),
