@@ -12,6 +12,11 @@
 
 use std::sync::Arc;
 
+// The shard allocates for each event and the cache's writer frees it on
+// another thread: glibc's malloc would make the shard wait now and then.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use persist_serenity::convert::IntoCore;
 use persist_serenity::serenity::all::{
     ClientBuilder, Context, EventHandler, GatewayIntents, Message, Ready,
