@@ -120,26 +120,18 @@ impl Tap {
                 self.apply_with(&unknown.kind, &unknown.value, true, producer);
                 return;
             }
-            Event::Ready(ready) => {
-                self.current_user
-                    .store(ready.ready.user.id.get(), Ordering::Release);
-            }
             Event::GuildCreate(create) => self.note_guild_create(create),
             _ => {}
         }
-        let session = self.session();
-        match events::typed(event, &session, self.cache.rules()) {
+        match events::typed(event, &self.session(), self.cache.rules()) {
             Some((name, Ok(applied))) => {
-                match applied {
-                    Applied::NotCached => {
-                        self.not_cached.fetch_add(1, Ordering::Relaxed);
-                    }
-                    Applied::Mutations(mutations) => match check_ids(name, &mutations) {
-                        Ok(()) => self.enqueue(name, mutations, false, producer),
-                        Err(e) => self.fail(name, &e.reason),
-                    },
-                }
-                self.events.fetch_add(1, Ordering::Release);
+                let checked = match applied {
+                    Applied::Mutations(mutations) => check_ids(name, &mutations)
+                        .map(|()| Applied::Mutations(mutations))
+                        .map_err(|e| e.reason),
+                    not_cached => Ok(not_cached),
+                };
+                self.settle(name, checked, false, producer);
             }
             // Not a typed event, or its conversion failed: read it raw.
             typed @ (Some((_, Err(_))) | None) => match dispatch_of(event) {
@@ -155,9 +147,8 @@ impl Tap {
                     self.apply_with(&name, &data, false, producer)
                 }
                 Err(reason) => {
-                    self.events.fetch_add(1, Ordering::Release);
                     let name = event.name().unwrap_or_else(|| "UNKNOWN".to_owned());
-                    self.fail(&name, &reason);
+                    self.settle(&name, Err(reason), false, producer);
                 }
             },
         }
@@ -189,37 +180,48 @@ impl Tap {
         {
             self.current_user.store(id.get(), Ordering::Release);
         }
-        match to_mutations(event, data, &self.session()) {
-            Ok(Applied::Mutations(mut mutations)) => {
-                if event == "GUILD_MEMBERS_CHUNK"
-                    && let Some(retain) = lock(&self.chunks).observe(data)
-                {
+        let applied = to_mutations(event, data, &self.session()).map_err(|e| e.reason);
+        let applied = applied.map(|applied| match applied {
+            Applied::Mutations(mut mutations) if event == "GUILD_MEMBERS_CHUNK" => {
+                if let Some(retain) = lock(&self.chunks).observe(data) {
                     if let Mutation::RetainGuildMembers { guild_id, .. } = &retain {
                         self.cache.mark_resynced(*guild_id, ResourceKind::MEMBERS);
                     }
                     mutations.push(retain);
                 }
-                self.enqueue(event, mutations, unparsed, producer);
+                Applied::Mutations(mutations)
             }
+            other => other,
+        });
+        self.settle(event, applied, unparsed, producer);
+    }
+
+    /// Queues what an event became (or counts why it could not be), then
+    /// counts the event: once queued, so a reader who sees the count sees
+    /// the event.
+    fn settle(
+        &self,
+        event: &str,
+        applied: Result<Applied, String>,
+        unparsed: bool,
+        producer: &Producer,
+    ) {
+        match applied {
+            Ok(Applied::Mutations(mutations)) => match producer.enqueue_now(mutations) {
+                Ok(()) => {
+                    self.applied.fetch_add(1, Ordering::Relaxed);
+                    if unparsed {
+                        self.recovered.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                Err(e) => self.fail(event, &e.to_string()),
+            },
             Ok(Applied::NotCached) => {
                 self.not_cached.fetch_add(1, Ordering::Relaxed);
             }
-            Err(e) => self.fail(event, &e.reason),
+            Err(reason) => self.fail(event, &reason),
         }
-        // Counted once queued, so a reader who sees the count sees the event.
         self.events.fetch_add(1, Ordering::Release);
-    }
-
-    fn enqueue(&self, event: &str, mutations: Vec<Mutation>, unparsed: bool, producer: &Producer) {
-        match producer.enqueue_now(mutations) {
-            Ok(()) => {
-                self.applied.fetch_add(1, Ordering::Relaxed);
-                if unparsed {
-                    self.recovered.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-            Err(e) => self.fail(event, &e.to_string()),
-        }
     }
 
     fn fail(&self, event: &str, reason: &str) {

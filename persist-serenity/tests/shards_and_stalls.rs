@@ -40,20 +40,6 @@ fn sharded_guild(k: u64) -> GuildSpec {
     }
 }
 
-async fn start_sharded(discord: &FakeDiscord, persist: &Persist, shards: u32) -> Running {
-    let mut client = discord
-        .client_builder(GatewayIntents::all())
-        .event_handler(NoHandler)
-        .persist(persist)
-        .await
-        .expect("client");
-    let manager = Arc::clone(&client.shard_manager);
-    let task = tokio::spawn(async move {
-        let _ = client.start_shards(shards).await;
-    });
-    Running { manager, task }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_shards_in_one_process_apply_in_order_and_reconcile_each_its_own() {
     let discord = FakeDiscord::start().await.unwrap();
@@ -69,7 +55,7 @@ async fn four_shards_in_one_process_apply_in_order_and_reconcile_each_its_own() 
     discord.set_after_ready(guilds.iter().map(guild_create).collect());
     let store = MemoryStore::open(&Migrations::new()).await.unwrap();
     let persist = Persist::new(Cache::new(store.clone(), rules(), Default::default()).unwrap());
-    let running = start_sharded(&discord, &persist, 4).await;
+    let running = connect_shards(&discord, &persist, NoHandler, 4).await;
     // Four READYs and eight GUILD_CREATEs, each on its own shard.
     seen(&persist, 12).await;
     assert_eq!(discord.shards(), [0, 1, 2, 3]);
@@ -142,7 +128,7 @@ async fn four_shards_in_one_process_apply_in_order_and_reconcile_each_its_own() 
     discord.set_ready_guilds(staying.iter().map(|g| g.id));
     discord.set_after_ready(staying.iter().map(|g| guild_create(g)).collect());
     let persist = Persist::new(Cache::new(store.clone(), rules(), Default::default()).unwrap());
-    let running = start_sharded(&discord, &persist, 4).await;
+    let running = connect_shards(&discord, &persist, NoHandler, 4).await;
     seen(&persist, 4 + staying.len() as u64).await;
     persist.flush().await.unwrap();
     for g in &guilds {
@@ -422,17 +408,14 @@ async fn a_voice_manager_set_before_the_cache_still_receives_every_call() {
     discord.set_after_ready(vec![guild_create(&spec)]);
     let persist = memory_persist().await;
     let voice = Arc::new(RecordingVoice::default());
-    let mut client = discord
+    let client = discord
         .client_builder(GatewayIntents::all())
         .event_handler(NoHandler)
         .voice_manager_arc(Arc::clone(&voice) as Arc<dyn VoiceGatewayManager>)
         .persist(&persist)
         .await
         .unwrap();
-    let manager = Arc::clone(&client.shard_manager);
-    let task = tokio::spawn(async move {
-        let _ = client.start().await;
-    });
+    let running = run(client, 1);
     seen(&persist, 2).await;
     let g = spec.id.to_string();
     discord
@@ -468,8 +451,7 @@ async fn a_voice_manager_set_before_the_cache_still_receives_every_call() {
                 == 2
     })
     .await;
-    manager.shutdown_all().await;
-    let _ = tokio::time::timeout(WAIT, task).await;
+    running.stop().await;
     let calls = voice.calls();
     let bot = p::BOT_ID;
     for expected in [

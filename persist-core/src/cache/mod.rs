@@ -73,14 +73,22 @@ impl Inner {
         lock(&self.dead_letters)
     }
 
+    /// The mutation as the ruleset keeps it, or `None` (counted) when
+    /// nothing of it is cached.
+    fn admit(&self, mutation: Mutation, now: SystemTime) -> Option<Mutation> {
+        let kept = self.rules.filter(mutation, now);
+        if kept.is_none() {
+            Counters::add(&self.counters.filtered, 1);
+        }
+        kept
+    }
+
     /// Filters, sheds if over budget, and queues; never waits.
     fn push(&self, lane: &Lane, mutations: impl IntoIterator<Item = Mutation>) -> Result<()> {
         let now = SystemTime::now();
         for mutation in mutations {
-            if let Some(mutation) = self.rules.filter(mutation, now) {
+            if let Some(mutation) = self.admit(mutation, now) {
                 self.push_one(lane, mutation, false)?;
-            } else {
-                Counters::add(&self.counters.filtered, 1);
             }
         }
         Ok(())
@@ -88,30 +96,28 @@ impl Inner {
 
     /// Queues one filtered mutation; `reserved`: its slot is already counted.
     fn push_one(&self, lane: &Lane, mutation: Mutation, reserved: bool) -> Result<()> {
-        {
-            let bytes = queued_bytes(&mutation);
-            if self.shed_incoming(&mutation) {
-                if reserved {
-                    self.queue.unreserve();
-                }
-                return Ok(());
+        if self.shed_incoming(&mutation) {
+            if reserved {
+                self.queue.unreserve();
             }
-            let (len, _) =
-                self.queue
-                    .push(lane, mutation, bytes, reserved)
-                    .map_err(|e| match e {
-                        PushError::Closed => Error::Closed,
-                    })?;
-            Counters::add(&self.counters.enqueued, 1);
-            if len > self.config.queue_capacity {
-                Counters::add(&self.counters.over_capacity, 1);
-            }
-            self.counters
-                .queue_high_water
-                .fetch_max(len, Ordering::Relaxed);
-            if len == 1 || len == self.config.batch_size {
-                self.wake.notify_one();
-            }
+            return Ok(());
+        }
+        let bytes = queued_bytes(&mutation);
+        let len = self
+            .queue
+            .push(lane, mutation, bytes, reserved)
+            .map_err(|e| match e {
+                PushError::Closed => Error::Closed,
+            })?;
+        Counters::add(&self.counters.enqueued, 1);
+        if len > self.config.queue_capacity {
+            Counters::add(&self.counters.over_capacity, 1);
+        }
+        self.counters
+            .queue_high_water
+            .fetch_max(len, Ordering::Relaxed);
+        if len == 1 || len == self.config.batch_size {
+            self.wake.notify_one();
         }
         Ok(())
     }
@@ -223,8 +229,7 @@ impl Cache {
         // Collected first: the caller's iterator is not held across waits.
         let mutations: Vec<Mutation> = mutations.into_iter().collect();
         for mutation in mutations {
-            let Some(mutation) = self.inner.rules.filter(mutation, now) else {
-                Counters::add(&self.inner.counters.filtered, 1);
+            let Some(mutation) = self.inner.admit(mutation, now) else {
                 continue;
             };
             self.reserve_room().await?;
@@ -250,8 +255,7 @@ impl Cache {
 
     /// Queues a mutation if the queue is under its soft bound; never waits.
     pub fn try_enqueue(&self, mutation: Mutation) -> Result<()> {
-        let Some(mutation) = self.inner.rules.filter(mutation, SystemTime::now()) else {
-            Counters::add(&self.inner.counters.filtered, 1);
+        let Some(mutation) = self.inner.admit(mutation, SystemTime::now()) else {
             return Ok(());
         };
         if !self.inner.queue.reserve(self.inner.config.queue_capacity) {

@@ -79,7 +79,7 @@ impl Queue {
         lane
     }
 
-    /// Appends to a lane; returns the queue's length and bytes after it.
+    /// Appends to a lane; returns the queue's length after it.
     /// `reserved`: the caller already counted it in `len` (see `reserve`).
     pub fn push(
         &self,
@@ -87,14 +87,14 @@ impl Queue {
         mutation: Mutation,
         bytes: usize,
         reserved: bool,
-    ) -> Result<(usize, usize), PushError> {
+    ) -> Result<usize, PushError> {
         let mut open = lock(&lane.open);
         // Checked under the lane lock: the final drain seals every lane
         // after setting `closed`, so nothing pushed here can be missed.
         if self.closed.load(Ordering::Acquire) {
             drop(open);
             if reserved {
-                self.len.fetch_sub(1, Ordering::AcqRel);
+                self.unreserve();
             }
             return Err(PushError::Closed);
         }
@@ -112,8 +112,8 @@ impl Queue {
         } else {
             self.len.fetch_add(1, Ordering::AcqRel) + 1
         };
-        let total = self.bytes.fetch_add(bytes, Ordering::AcqRel) + bytes;
-        Ok((len, total))
+        self.bytes.fetch_add(bytes, Ordering::AcqRel);
+        Ok(len)
     }
 
     /// Counts one more mutation in `len` if it stays under `bound`.

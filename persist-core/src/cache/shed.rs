@@ -30,7 +30,7 @@ impl Inner {
     }
 
     /// Decides, on the producer's path and in constant time, whether an
-    /// incoming mutation of `bytes` must be shed; marks what is shed.
+    /// incoming mutation must be shed; marks what is shed.
     /// (Compared with what is queued already, so one mutation larger than
     /// the budget is still taken into an empty queue.)
     pub(super) fn shed_incoming(&self, mutation: &Mutation) -> bool {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use fake_discord::FakeDiscord;
 use fake_discord::payload::{self as p, GuildSpec};
-use persist_serenity::serenity::all::{EventHandler, GatewayIntents, ShardManager};
+use persist_serenity::serenity::all::{Client, EventHandler, GatewayIntents, ShardManager};
 use persist_serenity::{
     Cache, ClientBuilderExt, MemoryStore, Migrations, Persist, ResourceKind, Ruleset,
 };
@@ -51,15 +51,30 @@ pub async fn connect<H: EventHandler + 'static>(
     persist: &Persist,
     handler: H,
 ) -> Running {
-    let mut client = discord
+    connect_shards(discord, persist, handler, 1).await
+}
+
+/// Like `connect`, running `shards` shards in this process.
+pub async fn connect_shards<H: EventHandler + 'static>(
+    discord: &FakeDiscord,
+    persist: &Persist,
+    handler: H,
+    shards: u32,
+) -> Running {
+    let client = discord
         .client_builder(GatewayIntents::all())
         .event_handler(handler)
         .persist(persist)
         .await
         .expect("client");
+    run(client, shards)
+}
+
+/// Starts a built client with `shards` shards in a task of its own.
+pub fn run(mut client: Client, shards: u32) -> Running {
     let manager = Arc::clone(&client.shard_manager);
     let task = tokio::spawn(async move {
-        let _ = client.start().await;
+        let _ = client.start_shards(shards).await;
     });
     Running { manager, task }
 }
