@@ -126,9 +126,14 @@ impl Tap {
         match events::typed(event, &self.session(), self.cache.rules()) {
             Some((name, Ok(applied))) => {
                 let checked = match applied {
-                    Applied::Mutations(mutations) => check_ids(name, &mutations)
-                        .map(|()| Applied::Mutations(mutations))
-                        .map_err(|e| e.reason),
+                    Applied::Mutations(mut mutations) => {
+                        check_ids(name, &mutations).map_err(|e| e.reason).map(|()| {
+                            if let Event::GuildMembersChunk(chunk) = event {
+                                self.observe_chunk(ChunkAnswer::parsed(chunk), &mut mutations);
+                            }
+                            Applied::Mutations(mutations)
+                        })
+                    }
                     not_cached => Ok(not_cached),
                 };
                 self.settle(name, checked, false, producer);
@@ -183,17 +188,24 @@ impl Tap {
         let applied = to_mutations(event, data, &self.session()).map_err(|e| e.reason);
         let applied = applied.map(|applied| match applied {
             Applied::Mutations(mut mutations) if event == "GUILD_MEMBERS_CHUNK" => {
-                if let Some(retain) = lock(&self.chunks).observe(data) {
-                    if let Mutation::RetainGuildMembers { guild_id, .. } = &retain {
-                        self.cache.mark_resynced(*guild_id, ResourceKind::MEMBERS);
-                    }
-                    mutations.push(retain);
-                }
+                self.observe_chunk(ChunkAnswer::raw(data), &mut mutations);
                 Applied::Mutations(mutations)
             }
             other => other,
         });
         self.settle(event, applied, unparsed, producer);
+    }
+
+    /// Adds the pruning of a member request's answer once its last chunk
+    /// arrived (the guild's members are then in sync again).
+    fn observe_chunk(&self, chunk: Option<ChunkAnswer<'_>>, mutations: &mut Vec<Mutation>) {
+        let Some(chunk) = chunk else { return };
+        if let Some(retain) = lock(&self.chunks).observe(chunk) {
+            if let Mutation::RetainGuildMembers { guild_id, .. } = &retain {
+                self.cache.mark_resynced(*guild_id, ResourceKind::MEMBERS);
+            }
+            mutations.push(retain);
+        }
     }
 
     /// Queues what an event became (or counts why it could not be), then
@@ -339,44 +351,89 @@ impl ChunkRequests {
 
     /// Takes one chunk; after the last chunk of a complete answer, the
     /// mutation that removes every member it did not list.
-    fn observe(&mut self, chunk: &Value) -> Option<Mutation> {
-        let nonce = chunk.get("nonce")?.as_str()?;
-        let request = self.open.get_mut(nonce)?;
-        let index = chunk.get("chunk_index")?.as_u64()?;
-        let count = chunk.get("chunk_count")?.as_u64()?;
-        let not_found = chunk
-            .get("not_found")
-            .and_then(Value::as_array)
-            .is_some_and(|n| !n.is_empty());
-        let members = chunk.get("members").and_then(Value::as_array);
-        let ids: Option<Vec<UserId>> = members.map(|members| {
-            members
-                .iter()
-                .filter_map(|m| serde_json::from_value(m.get("user")?.get("id")?.clone()).ok())
-                .collect()
-        });
-        let complete_chunk = ids
-            .as_ref()
-            .zip(members)
-            .is_some_and(|(ids, members)| ids.len() == members.len());
-        if not_found
-            || !complete_chunk
-            || request.guild_id.get().to_string() != chunk.get("guild_id")?.as_str()?
-        {
+    fn observe(&mut self, chunk: ChunkAnswer<'_>) -> Option<Mutation> {
+        let request = self.open.get_mut(chunk.nonce)?;
+        if chunk.not_found || request.guild_id != chunk.guild_id {
             // Not an answer we can prune from: forget it.
-            self.open.remove(nonce);
+            let nonce = chunk.nonce.to_owned();
+            self.forget(&nonce);
             return None;
         }
-        request.seen.insert(index);
-        request.members.extend(ids.unwrap_or_default());
-        if (request.seen.len() as u64) < count {
+        let Some(members) = chunk.members else {
+            // A member we could not read: pruning could remove it.
+            let nonce = chunk.nonce.to_owned();
+            self.forget(&nonce);
+            return None;
+        };
+        request.seen.insert(chunk.index);
+        request.members.extend(members);
+        if (request.seen.len() as u64) < chunk.count {
             return None;
         }
-        let request = self.open.remove(nonce)?;
-        self.order.retain(|n| n != nonce);
+        let request = self.open.remove(chunk.nonce)?;
+        self.order.retain(|n| n != chunk.nonce);
         Some(Mutation::RetainGuildMembers {
             guild_id: request.guild_id,
             keep: request.members,
+        })
+    }
+
+    fn forget(&mut self, nonce: &str) {
+        self.open.remove(nonce);
+        self.order.retain(|n| n != nonce);
+    }
+}
+
+/// What member pruning needs of one GUILD_MEMBERS_CHUNK, parsed or raw.
+struct ChunkAnswer<'a> {
+    nonce: &'a str,
+    guild_id: GuildId,
+    index: u64,
+    count: u64,
+    /// Some ids asked for were not found.
+    not_found: bool,
+    /// The members' ids; `None` if any member's id could not be read.
+    members: Option<Vec<UserId>>,
+}
+
+impl<'a> ChunkAnswer<'a> {
+    /// From serenity's parsed chunk; `None` when it answers no request of ours.
+    fn parsed(chunk: &'a serenity::model::event::GuildMembersChunkEvent) -> Option<Self> {
+        Some(Self {
+            nonce: chunk.nonce.as_deref()?,
+            guild_id: GuildId::new(chunk.guild_id.get()),
+            index: u64::from(chunk.chunk_index),
+            count: u64::from(chunk.chunk_count),
+            not_found: !chunk.not_found.is_empty(),
+            members: Some(
+                chunk
+                    .members
+                    .keys()
+                    .map(|id| UserId::new(id.get()))
+                    .collect(),
+            ),
+        })
+    }
+
+    /// From a raw chunk's `d` object; `None` when it answers no request of
+    /// ours or misses what every chunk has.
+    fn raw(chunk: &'a Value) -> Option<Self> {
+        let members = chunk.get("members").and_then(Value::as_array);
+        Some(Self {
+            nonce: chunk.get("nonce")?.as_str()?,
+            guild_id: GuildId::deserialize(chunk.get("guild_id")?).ok()?,
+            index: chunk.get("chunk_index")?.as_u64()?,
+            count: chunk.get("chunk_count")?.as_u64()?,
+            not_found: chunk
+                .get("not_found")
+                .and_then(Value::as_array)
+                .is_some_and(|n| !n.is_empty()),
+            members: members.and_then(|members| {
+                members
+                    .iter()
+                    .map(|m| UserId::deserialize(m.get("user")?.get("id")?).ok())
+                    .collect()
+            }),
         })
     }
 }
@@ -385,6 +442,10 @@ impl ChunkRequests {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn answer(chunk: &Value) -> ChunkAnswer<'_> {
+        ChunkAnswer::raw(chunk).expect("a chunk answering a request")
+    }
 
     fn chunk(index: u32, count: u32, users: &[u64], nonce: &str) -> Value {
         let members: Vec<Value> = users
@@ -398,12 +459,12 @@ mod tests {
     fn members_are_pruned_only_after_every_chunk_of_our_request() {
         let mut requests = ChunkRequests::default();
         requests.expect("n1".into(), GuildId::new(7));
-        assert_eq!(requests.observe(&chunk(1, 3, &[3, 4], "n1")), None);
-        assert_eq!(requests.observe(&chunk(0, 3, &[1, 2], "n1")), None);
+        assert_eq!(requests.observe(answer(&chunk(1, 3, &[3, 4], "n1"))), None);
+        assert_eq!(requests.observe(answer(&chunk(0, 3, &[1, 2], "n1"))), None);
         // A chunk of somebody else's request changes nothing.
-        assert_eq!(requests.observe(&chunk(2, 3, &[9], "other")), None);
+        assert_eq!(requests.observe(answer(&chunk(2, 3, &[9], "other"))), None);
         let Some(Mutation::RetainGuildMembers { guild_id, mut keep }) =
-            requests.observe(&chunk(2, 3, &[5], "n1"))
+            requests.observe(answer(&chunk(2, 3, &[5], "n1")))
         else {
             panic!("no prune after the last chunk");
         };
@@ -419,12 +480,12 @@ mod tests {
         requests.expect("n".into(), GuildId::new(7));
         let mut first = chunk(0, 2, &[1], "n");
         first["not_found"] = json!(["5"]);
-        assert_eq!(requests.observe(&first), None);
-        assert_eq!(requests.observe(&chunk(1, 2, &[2], "n")), None);
+        assert_eq!(requests.observe(answer(&first)), None);
+        assert_eq!(requests.observe(answer(&chunk(1, 2, &[2], "n"))), None);
 
         requests.expect("m".into(), GuildId::new(7));
         let mut broken = chunk(0, 1, &[1], "m");
         broken["members"][0]["user"]["id"] = json!("not a snowflake");
-        assert_eq!(requests.observe(&broken), None);
+        assert_eq!(requests.observe(answer(&broken)), None);
     }
 }

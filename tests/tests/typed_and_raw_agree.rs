@@ -189,6 +189,7 @@ async fn the_generators_stream_stores_the_same_typed_and_raw() {
         "MESSAGE_REACTION_ADD",
         "MESSAGE_REACTION_REMOVE",
         "GUILD_MEMBER_UPDATE",
+        "GUILD_MEMBERS_CHUNK",
         "PRESENCE_UPDATE",
         "CHANNEL_UPDATE",
         "GUILD_ROLE_UPDATE",

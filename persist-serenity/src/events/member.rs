@@ -107,19 +107,46 @@ pub(crate) fn presence(p: &g::Presence, rules: &Ruleset) -> Result<Vec<Mutation>
     let user_id = UserId::new(p.user.id.get());
     let mut mutations = Vec::new();
     if rules.wants(ResourceKind::PRESENCES) {
-        mutations.push(Mutation::upsert(Presence {
-            guild_id,
-            user_id,
-            status: p.status.name().to_owned(),
-            activities: super::each_via_json(&p.activities)?,
-            client_status: p.client_status.as_ref().map(json).transpose()?,
-            extra: Extra::new(),
-        }));
+        mutations.push(Mutation::upsert(presence_record(p, guild_id)?));
     }
     if let Some(patch) = partial_user(&p.user)? {
         mutations.push(Mutation::Patch(Patch::from_user(user_id, patch)));
     }
     Ok(mutations)
+}
+
+/// A serenity presence as ours, in `guild_id`.
+fn presence_record(p: &g::Presence, guild_id: GuildId) -> Result<Presence, ConvertFailure> {
+    Ok(Presence {
+        guild_id,
+        user_id: UserId::new(p.user.id.get()),
+        status: p.status.name().to_owned(),
+        activities: super::each_via_json(&p.activities)?,
+        client_status: p.client_status.as_ref().map(json).transpose()?,
+        extra: Extra::new(),
+    })
+}
+
+/// GUILD_MEMBERS_CHUNK: every member with its user, and the presences when
+/// they are cached (the answer to a member request; pruning the members it
+/// did not list is the tap's, once every chunk arrived).
+pub(crate) fn members_chunk(
+    c: &e::GuildMembersChunkEvent,
+    rules: &Ruleset,
+) -> Result<Vec<Mutation>, ConvertFailure> {
+    let guild_id = GuildId::new(c.guild_id.get());
+    let presences = match &c.presences {
+        Some(presences) if rules.wants(ResourceKind::PRESENCES) => presences.as_slice(),
+        _ => &[],
+    };
+    let mut records = Vec::with_capacity(c.members.len() * 2 + presences.len());
+    for member in c.members.values() {
+        records.extend(member_records(member, guild_id)?);
+    }
+    for p in presences {
+        records.push(Record::Presence(presence_record(p, guild_id)?));
+    }
+    Ok(vec![Mutation::UpsertMany(records)])
 }
 
 pub(crate) fn voice_state(

@@ -2,6 +2,8 @@
 //! sees most (messages, reactions, members, presences, voice states, the
 //! bot's own user): typed conversions with no JSON document in between.
 //!
+//! GUILD_MEMBERS_CHUNK is typed too: a chunk of 1,000 members read raw cost
+//! the shard more than all the messages around it (measured by the replay).
 //! Every other event (and every `Event::Unknown`) goes through the lenient
 //! raw-JSON reader of `persist_core::gateway`; these conversions apply each
 //! event as that reader applies its raw payload (tested in
@@ -72,6 +74,7 @@ pub(crate) fn typed(
         Event::GuildMemberUpdate(e) => ("GUILD_MEMBER_UPDATE", member::update(e)),
         Event::GuildMemberRemove(e) => ("GUILD_MEMBER_REMOVE", Ok(member::remove(e))),
         Event::PresenceUpdate(e) => ("PRESENCE_UPDATE", member::presence(&e.presence, rules)),
+        Event::GuildMembersChunk(e) => ("GUILD_MEMBERS_CHUNK", member::members_chunk(e, rules)),
         Event::VoiceStateUpdate(e) => ("VOICE_STATE_UPDATE", member::voice_state(&e.voice_state)),
         Event::UserUpdate(e) => ("USER_UPDATE", user::current_user_update(&e.current_user)),
         // Nothing a cache keeps: cost nothing.
