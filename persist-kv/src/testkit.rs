@@ -179,6 +179,15 @@ macro_rules! backend_tests {
             ::persist_core::testkit::run_conformance(&Factory { dir: temp() }).await;
         }
 
+        #[test]
+        fn agrees_with_the_reference_model() {
+            ::persist_core::testkit::run_model_check(
+                &Factory { dir: temp() },
+                128,
+                concat!(env!("CARGO_MANIFEST_DIR"), "/tests/model-regressions.txt"),
+            );
+        }
+
         #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn a_layout_1_store_is_upgraded_with_its_data_intact() {
             let dir = temp();

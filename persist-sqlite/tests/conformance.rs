@@ -54,3 +54,15 @@ async fn sqlite_store_passes_the_conformance_kit() {
     };
     run_conformance(&factory).await;
 }
+
+#[test]
+fn sqlite_store_agrees_with_the_reference_model() {
+    let factory = SqliteFactory {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    persist_core::testkit::run_model_check(
+        &factory,
+        128,
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/model-regressions.txt"),
+    );
+}

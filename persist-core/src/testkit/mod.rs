@@ -17,6 +17,11 @@ mod cache_checks;
 mod checks;
 pub mod crash;
 pub mod fixtures;
+mod model;
+mod model_check;
+
+pub use model::Model;
+pub use model_check::run_model_check;
 
 use std::collections::HashMap;
 use std::fmt;
