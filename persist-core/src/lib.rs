@@ -55,6 +55,7 @@ mod resource;
 mod ruleset;
 mod store;
 mod timestamp;
+pub mod write;
 
 #[cfg(feature = "testkit")]
 pub mod testkit;

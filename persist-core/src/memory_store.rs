@@ -12,6 +12,7 @@ use crate::model::{
     StageInstance, Sticker, ThreadMember, User, VoiceState,
 };
 use crate::store::{AppliedHook, Store};
+use crate::write::{self, Changes, Engine, Scope};
 use crate::{
     Answer, ChannelId, Counts, EmojiId, Error, GuildId, MessageId, MessagePage, Migrations,
     Mutation, Query, Result, RoleId, ScheduledEventId, StageInstanceId, StickerId, UserId,
@@ -78,13 +79,6 @@ impl<S: Ord + Copy, K: Ord + Copy, V> Scoped<S, K, V> {
             .get(scope)
             .map(|keys| keys.iter().filter_map(|k| self.get(k)).collect())
             .unwrap_or_default()
-    }
-
-    fn remove_scope(&mut self, scope: &S) -> Vec<V> {
-        let keys = self.index.remove(scope).unwrap_or_default();
-        keys.iter()
-            .filter_map(|k| self.items.remove(k).map(|(_, v)| v))
-            .collect()
     }
 
     fn len(&self) -> usize {
@@ -218,11 +212,20 @@ impl Data {
         }
     }
 
-    fn delete(&mut self, key: &EntityKey) {
+    /// Removes one object (no cascade: the semantics list what goes).
+    fn remove(&mut self, key: &EntityKey) {
         match key {
             EntityKey::CurrentUser => self.current_user = None,
-            EntityKey::Guild(id) => self.delete_guild(*id),
-            EntityKey::Channel(id) => self.delete_channel(*id),
+            EntityKey::Guild(id) => {
+                self.guilds.remove(id);
+            }
+            EntityKey::Channel(id) => {
+                if let Some(channel) = self.channels.remove(id)
+                    && let Some(parent) = channel.parent_id
+                {
+                    self.threads_by_parent.remove(&(parent, *id));
+                }
+            }
             EntityKey::Message(id) => {
                 self.messages.remove(id);
             }
@@ -233,7 +236,9 @@ impl Data {
                 per_user_remove(&mut self.members, g, u);
                 self.user_guilds.remove(&(*u, *g));
             }
-            EntityKey::Role(id) => self.delete_role(*id),
+            EntityKey::Role(id) => {
+                self.roles.remove(id);
+            }
             EntityKey::Emoji(id) => {
                 self.emojis.remove(id);
             }
@@ -258,199 +263,111 @@ impl Data {
         }
     }
 
-    /// Removes a channel, its messages and thread members, and its threads with theirs.
-    fn delete_channel(&mut self, id: ChannelId) {
-        let threads: Vec<ChannelId> = self
-            .threads_by_parent
-            .range((id, ChannelId::new(0))..=(id, ChannelId::new(u64::MAX)))
-            .map(|(_, thread)| *thread)
-            .collect();
-        for thread in threads {
-            self.delete_channel(thread);
+    /// Writes a batch's net changes.
+    fn commit(&mut self, changes: Changes) {
+        for key in &changes.deletes {
+            self.remove(key);
         }
-        if let Some(channel) = self.channels.remove(&id)
-            && let Some(parent) = channel.parent_id
-        {
-            self.threads_by_parent.remove(&(parent, id));
-        }
-        self.messages.remove_scope(&id);
-        self.thread_members.remove(&id);
-    }
-
-    fn delete_guild(&mut self, id: GuildId) {
-        self.guilds.remove(&id);
-        for channel in self.channels.keys_in(&Some(id)) {
-            self.delete_channel(channel);
-        }
-        // Messages whose channel is not cached still name their guild.
-        let orphans: Vec<MessageId> = self
-            .messages
-            .items
-            .iter()
-            .filter(|(_, (_, m))| m.guild_id == Some(id))
-            .map(|(k, _)| *k)
-            .collect();
-        for message in orphans {
-            self.messages.remove(&message);
-        }
-        if let Some(members) = self.members.remove(&id) {
-            for user in members.keys() {
-                self.user_guilds.remove(&(*user, id));
-            }
-        }
-        self.roles.remove_scope(&id);
-        self.emojis.remove_scope(&id);
-        self.stickers.remove_scope(&Some(id));
-        self.voice_states.remove(&id);
-        self.presences.remove(&id);
-        self.stage_instances.remove_scope(&id);
-        self.scheduled_events.remove_scope(&id);
-    }
-
-    fn delete_role(&mut self, id: RoleId) {
-        let guilds: Vec<GuildId> = match self.roles.remove(&id) {
-            Some(role) => vec![role.guild_id],
-            // The role is not cached: it may still be held by cached members anywhere.
-            None => self.members.keys().copied().collect(),
-        };
-        for guild in guilds {
-            if let Some(members) = self.members.get_mut(&guild) {
-                for member in members.values_mut() {
-                    member.roles.retain(|r| *r != id);
-                }
-            }
+        for record in changes.puts {
+            self.upsert(record);
         }
     }
 
-    fn with_message(&mut self, id: MessageId, f: impl FnOnce(&mut Message)) {
-        if let Some((_, message)) = self.messages.items.get_mut(&id) {
-            f(message);
+    /// The keys of a scope, ascending.
+    fn scope_keys(&self, scope: Scope) -> Vec<EntityKey> {
+        fn users<S: Ord, V>(
+            map: &PerUser<S, V>,
+            scope: &S,
+            key: impl Fn(UserId) -> EntityKey,
+        ) -> Vec<EntityKey> {
+            map.get(scope)
+                .map(|inner| inner.keys().map(|u| key(*u)).collect())
+                .unwrap_or_default()
         }
-    }
-
-    fn apply(&mut self, mutation: &Mutation) {
-        match mutation {
-            Mutation::Upsert(record) => self.upsert((**record).clone()),
-            Mutation::UpsertMany(records) => {
-                for record in records {
-                    self.upsert(record.clone());
-                }
+        match scope {
+            Scope::GuildChannels(g) => self
+                .channels
+                .keys_in(&Some(g))
+                .into_iter()
+                .map(EntityKey::Channel)
+                .collect(),
+            Scope::ChannelThreads(parent) => self
+                .threads_by_parent
+                .range((parent, ChannelId::new(0))..=(parent, ChannelId::new(u64::MAX)))
+                .map(|(_, thread)| EntityKey::Channel(*thread))
+                .collect(),
+            Scope::ChannelMessages(c) => self
+                .messages
+                .keys_in(&c)
+                .into_iter()
+                .map(EntityKey::Message)
+                .collect(),
+            // Messages whose channel is not cached still name their guild.
+            Scope::GuildMessages(g) => self
+                .messages
+                .items
+                .iter()
+                .filter(|(_, (_, m))| m.guild_id == Some(g))
+                .map(|(id, _)| EntityKey::Message(*id))
+                .collect(),
+            Scope::MessagesBefore(before) => self
+                .messages
+                .items
+                .range(..before)
+                .map(|(id, _)| EntityKey::Message(*id))
+                .collect(),
+            Scope::GuildMembers(g) => users(&self.members, &g, |u| EntityKey::Member(g, u)),
+            Scope::AllMembers => self
+                .members
+                .iter()
+                .flat_map(|(g, inner)| inner.keys().map(|u| EntityKey::Member(*g, *u)))
+                .collect(),
+            Scope::GuildRoles(g) => self
+                .roles
+                .keys_in(&g)
+                .into_iter()
+                .map(EntityKey::Role)
+                .collect(),
+            Scope::GuildEmojis(g) => self
+                .emojis
+                .keys_in(&g)
+                .into_iter()
+                .map(EntityKey::Emoji)
+                .collect(),
+            Scope::GuildStickers(g) => self
+                .stickers
+                .keys_in(&Some(g))
+                .into_iter()
+                .map(EntityKey::Sticker)
+                .collect(),
+            Scope::GuildVoiceStates(g) => {
+                users(&self.voice_states, &g, |u| EntityKey::VoiceState(g, u))
             }
-            Mutation::Patch(patch) => match patch.apply_record(self.get(&patch.key())) {
-                Ok(merged) => self.upsert(merged),
-                // Unreachable for patches built through `Patch::new` (validated);
-                // skipping keeps the rest of the batch whole.
-                Err(error) => tracing::error!(%error, "patch could not be applied"),
-            },
-            Mutation::Delete(key) => self.delete(key),
-            Mutation::ReplaceGuildEmojis { guild_id, emojis } => {
-                self.emojis.remove_scope(guild_id);
-                for emoji in emojis {
-                    let emoji = Emoji {
-                        guild_id: *guild_id,
-                        ..emoji.clone()
-                    };
-                    self.emojis.insert(*guild_id, emoji.id, emoji);
-                }
+            Scope::GuildPresences(g) => users(&self.presences, &g, |u| EntityKey::Presence(g, u)),
+            Scope::GuildStageInstances(g) => self
+                .stage_instances
+                .keys_in(&g)
+                .into_iter()
+                .map(EntityKey::StageInstance)
+                .collect(),
+            Scope::GuildScheduledEvents(g) => self
+                .scheduled_events
+                .keys_in(&g)
+                .into_iter()
+                .map(EntityKey::ScheduledEvent)
+                .collect(),
+            Scope::ThreadMembers(t) => {
+                users(&self.thread_members, &t, |u| EntityKey::ThreadMember(t, u))
             }
-            Mutation::ReplaceGuildStickers { guild_id, stickers } => {
-                self.stickers.remove_scope(&Some(*guild_id));
-                for sticker in stickers {
-                    let sticker = Sticker {
-                        guild_id: Some(*guild_id),
-                        ..sticker.clone()
-                    };
-                    self.stickers.insert(Some(*guild_id), sticker.id, sticker);
-                }
-            }
-            Mutation::BulkDeleteMessages { message_ids, .. } => {
-                for id in message_ids {
-                    self.messages.remove(id);
-                }
-            }
-            Mutation::CountScheduledEventUser {
-                event_id, added, ..
-            } => {
-                if let Some(event) = self.scheduled_events.items.get_mut(event_id) {
-                    event.1.count_user(*added);
-                }
-            }
-            Mutation::AddReaction(r) => self.with_message(r.message_id, |m| {
-                m.add_reaction(&r.emoji, r.burst, r.by_current_user)
-            }),
-            Mutation::RemoveReaction(r) => self.with_message(r.message_id, |m| {
-                m.remove_reaction(&r.emoji, r.burst, r.by_current_user)
-            }),
-            Mutation::RemoveAllReactions { message_id, .. } => {
-                self.with_message(*message_id, |m| m.reactions.clear())
-            }
-            Mutation::RemoveEmojiReactions {
-                message_id, emoji, ..
-            } => self.with_message(*message_id, |m| m.remove_emoji_reactions(emoji)),
-            Mutation::TrimChannelMessages { channel_id, keep } => {
-                let ids = self.messages.keys_in(channel_id);
-                let excess = ids.len().saturating_sub(*keep as usize);
-                for id in &ids[..excess] {
-                    self.messages.remove(id);
-                }
-            }
-            Mutation::RetainGuildChannels { guild_id, keep } => {
-                let gone: Vec<ChannelId> = self
-                    .channels
-                    .values_in(&Some(*guild_id))
-                    .into_iter()
-                    .filter(|c| !c.is_thread() && !keep.contains(&c.id))
-                    .map(|c| c.id)
-                    .collect();
-                for id in gone {
-                    self.delete_channel(id);
-                }
-            }
-            Mutation::RetainGuildRoles { guild_id, keep } => {
-                for id in self.roles.keys_in(guild_id) {
-                    if !keep.contains(&id) {
-                        self.delete_role(id);
-                    }
-                }
-            }
-            Mutation::RetainGuildMembers { guild_id, keep } => {
-                let gone: Vec<UserId> = self
-                    .members
-                    .get(guild_id)
-                    .map(|m| m.keys().filter(|u| !keep.contains(u)).copied().collect())
-                    .unwrap_or_default();
-                for user in gone {
-                    self.delete(&EntityKey::Member(*guild_id, user));
-                }
-            }
-            Mutation::RetainShardGuilds {
+            Scope::ShardGuilds {
                 shard_id,
                 shard_count,
-                keep,
-            } => {
-                let gone: Vec<GuildId> = self
-                    .guilds
-                    .keys()
-                    .filter(|g| {
-                        crate::shard_of(**g, *shard_count) == *shard_id && !keep.contains(g)
-                    })
-                    .copied()
-                    .collect();
-                for guild in gone {
-                    self.delete_guild(guild);
-                }
-            }
-            Mutation::PruneMessages { before } => {
-                let old: Vec<MessageId> = self
-                    .messages
-                    .items
-                    .range(..*before)
-                    .map(|(k, _)| *k)
-                    .collect();
-                for id in old {
-                    self.messages.remove(&id);
-                }
-            }
+            } => self
+                .guilds
+                .keys()
+                .filter(|g| crate::shard_of(**g, shard_count) == shard_id)
+                .map(|g| EntityKey::Guild(*g))
+                .collect(),
         }
     }
 
@@ -627,6 +544,19 @@ impl Data {
     }
 }
 
+/// The committed data as the write semantics read it.
+struct Committed<'a>(&'a Data);
+
+impl Engine for Committed<'_> {
+    fn get_many(&mut self, keys: &[EntityKey]) -> Result<Vec<Option<Record>>> {
+        Ok(keys.iter().map(|k| self.0.get(k)).collect())
+    }
+
+    fn scope_keys(&mut self, scope: Scope) -> Result<Vec<EntityKey>> {
+        Ok(self.0.scope_keys(scope))
+    }
+}
+
 /// A [`Store`] that keeps everything in memory. Clones share the same data.
 ///
 /// ```
@@ -682,7 +612,7 @@ impl MemoryStore {
         self.write_data().schema_version = version;
     }
 
-    // Nothing in `Data::apply` panics, so a poisoned lock cannot hide a
+    // Nothing in `Data::commit` panics, so a poisoned lock cannot hide a
     // half-applied batch; reuse the data rather than fail every later call.
     fn read_data(&self) -> RwLockReadGuard<'_, Data> {
         self.data.read().unwrap_or_else(|e| e.into_inner())
@@ -693,11 +623,11 @@ impl MemoryStore {
     }
 
     /// Applies mutations synchronously (the overlay's path).
-    pub(crate) fn apply_now(&self, batch: &[Mutation]) {
+    pub(crate) fn apply_now(&self, batch: &[Mutation]) -> Result<()> {
         let mut data = self.write_data();
-        for mutation in batch {
-            data.apply(mutation);
-        }
+        let changes = write::plan(&mut Committed(&data), batch)?;
+        data.commit(changes);
+        Ok(())
     }
 
     /// Answers a query synchronously (the overlay's path).
@@ -718,8 +648,7 @@ impl Store for MemoryStore {
     }
 
     async fn apply(&self, batch: &[Mutation]) -> Result<()> {
-        self.apply_now(batch);
-        Ok(())
+        self.apply_now(batch)
     }
 
     async fn read(&self, query: &Query) -> Result<Answer> {

@@ -188,7 +188,7 @@ fn seed_queries(query: &Query, widen: usize) -> Vec<Query> {
 
 /// Puts a store answer into the scratch store. Id-only answers become
 /// placeholder objects that carry just their ids.
-fn seed(scratch: &MemoryStore, query: &Query, answer: Answer) -> Vec<ChannelId> {
+fn seed(scratch: &MemoryStore, query: &Query, answer: Answer) -> Result<Vec<ChannelId>> {
     let mut channels = Vec::new();
     let records: Vec<Record> = match answer {
         Answer::CurrentUser(v) => v.map(Record::CurrentUser).into_iter().collect(),
@@ -249,8 +249,8 @@ fn seed(scratch: &MemoryStore, query: &Query, answer: Answer) -> Vec<ChannelId> 
         Answer::ThreadMembers(v) => v.into_iter().map(Record::ThreadMember).collect(),
         Answer::Counts(_) => Vec::new(),
     };
-    scratch.apply_now(&[Mutation::UpsertMany(records)]);
-    channels
+    scratch.apply_now(&[Mutation::UpsertMany(records)])?;
+    Ok(channels)
 }
 
 /// Answers `query` from `store` with `pending` (the relevant queued and
@@ -270,14 +270,14 @@ pub(super) async fn resolve(
     let scratch = MemoryStore::new();
     for seed_query in seed_queries(query, widen) {
         let answer = store.read(&seed_query).await?;
-        for channel_id in seed(&scratch, &seed_query, answer) {
+        for channel_id in seed(&scratch, &seed_query, answer)? {
             // The message's channel tells cascades which thread it is in.
             if !scratch.contains(&EntityKey::Channel(channel_id)) {
                 let channel = store.read(&Query::Channel(channel_id)).await?;
-                seed(&scratch, &Query::Channel(channel_id), channel);
+                seed(&scratch, &Query::Channel(channel_id), channel)?;
             }
         }
     }
-    scratch.apply_now(pending);
+    scratch.apply_now(pending)?;
     Ok(scratch.read_now(query))
 }

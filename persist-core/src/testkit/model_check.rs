@@ -138,7 +138,12 @@ fn record(kind: u8, i: usize, v: u8) -> Record {
         }
         11 => {
             let mut r = fixtures::presence(g, user);
-            r.status = if v.is_multiple_of(2) { "online" } else { "idle" }.into();
+            r.status = if v.is_multiple_of(2) {
+                "online"
+            } else {
+                "idle"
+            }
+            .into();
             Record::Presence(r)
         }
         12 => {
@@ -193,7 +198,9 @@ fn key(kind: u8, i: usize) -> EntityKey {
         9 => EntityKey::Sticker(StickerId::new(STICKERS[i % STICKERS.len()])),
         10 => EntityKey::VoiceState(g, user),
         11 => EntityKey::Presence(g, user),
-        12 if i.is_multiple_of(2) => EntityKey::StageInstance(StageInstanceId::new(STAGES[i / 2 % 2])),
+        12 if i.is_multiple_of(2) => {
+            EntityKey::StageInstance(StageInstanceId::new(STAGES[i / 2 % 2]))
+        }
         12 => EntityKey::ScheduledEvent(ScheduledEventId::new(EVENTS[i / 2 % 2])),
         _ if i.is_multiple_of(4) => EntityKey::CurrentUser,
         _ => EntityKey::ThreadMember(ChannelId::new(THREADS[i % THREADS.len()]), user),
