@@ -12,15 +12,17 @@
 //!   the guilds a user shares with the bot are `user_guilds` (user, guild).
 //!   Indexes are written in the same transaction as the objects they index.
 //! - **Encoding** ([`codec`]): a format byte, then MessagePack by field name.
-//! - **Batches** ([`Txn`]): each batch reads the committed view with its own
-//!   writes on top and commits one write set; cascades are range deletes and
-//!   the per-channel cap uses a per-channel message count.
+//! - **Batches**: the cache's semantics ([`persist_core::write::plan`]) read
+//!   the committed view through point gets and scope listings (index range
+//!   scans) and give the batch's net changes; [`Txn`] stages them with their
+//!   index entries and per-channel message counts, and commits one write set.
 //! - **Layouts and hooks** ([`KvStore`]): the layout version lives in the
 //!   `meta` space; opening upgrades older layouts step by step, refuses newer
 //!   ones untouched, then runs the application's migration hooks.
 #![warn(missing_docs)]
 
 pub mod codec;
+mod committed;
 mod engine;
 pub mod key;
 mod read;

@@ -7,6 +7,7 @@ use persist_core::{Answer, AppliedHook, Error, Migrations, Mutation, Query, Resu
 use tokio::sync::Mutex;
 
 use crate::codec::{decode, encode};
+use crate::committed::Committed;
 use crate::engine::{KvEngine, KvRead, WriteSet};
 use crate::txn::{LAYOUT_USER_GUILDS, Txn};
 use crate::{Space, key};
@@ -132,10 +133,9 @@ impl<E: KvEngine> Store for KvStore<E> {
         let _writer = self.writer.lock().await;
         blocking(|| {
             let view = self.engine.read()?;
+            let changes = persist_core::write::plan(&mut Committed(&*view), batch)?;
             let mut txn = Txn::new(&*view, self.layout);
-            for mutation in batch {
-                txn.apply(mutation)?;
-            }
+            txn.commit(&changes)?;
             let writes = txn.into_writes();
             drop(view);
             self.engine.commit(writes)

@@ -3,10 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use persist_core::model::{Channel, Emoji, Member, Message, Sticker};
-use persist_core::{EntityKey, Error, Mutation, Record};
+use persist_core::model::{Channel, Message};
+use persist_core::write::Changes;
+use persist_core::{EntityKey, Error, Record};
 
-use crate::codec::{decode, encode, encode_record};
+use crate::codec::encode_record;
 use crate::engine::{KvRead, Pair, WriteSet};
 use crate::{Space, key, location};
 
@@ -121,16 +122,6 @@ impl<'a> Txn<'a> {
     /// Stages a delete.
     pub fn del(&mut self, space: Space, key: &[u8]) {
         self.writes.delete(space, key);
-    }
-
-    /// Every key of a scope (for cascades).
-    fn scope_keys(&self, space: Space, scope: u64) -> Result<Vec<u64>, Error> {
-        let (from, to) = key::scope(scope, 0, None);
-        Ok(self
-            .range(space, &from, &to, false, usize::MAX)?
-            .iter()
-            .filter_map(|(k, _)| key::second(k))
-            .collect())
     }
 
     /// A stored object.
@@ -311,300 +302,74 @@ impl<'a> Txn<'a> {
         }
     }
 
-    fn delete_message(&mut self, id: u64) -> Result<(), Error> {
-        if let Some(m) = self.message(id)? {
-            self.del(Space::ChannelMessages, &key::two(m.channel_id.get(), id));
-            self.adjust_count(m.channel_id.get(), -1)?;
-            self.del(Space::Messages, &key::one(id));
-        }
-        Ok(())
-    }
-
-    /// Removes every message of a channel.
-    fn clear_channel_messages(&mut self, channel: u64) -> Result<(), Error> {
-        for id in self.scope_keys(Space::ChannelMessages, channel)? {
-            self.del(Space::Messages, &key::one(id));
-            self.del(Space::ChannelMessages, &key::two(channel, id));
-        }
-        self.del(Space::ChannelCounts, &key::one(channel));
-        Ok(())
-    }
-
-    fn delete_channel(&mut self, id: u64) -> Result<(), Error> {
-        for thread in self.scope_keys(Space::ThreadParents, id)? {
-            // Only threads are indexed under a parent; they hold no threads themselves.
-            self.delete_channel(thread)?;
-        }
-        self.clear_channel_messages(id)?;
-        for user in self.scope_keys(Space::ThreadMembers, id)? {
-            self.del(Space::ThreadMembers, &key::two(id, user));
-        }
-        if let Some(Record::Channel(c)) =
-            self.record(&EntityKey::Channel(persist_core::ChannelId::new(id)))?
-        {
-            self.unindex_channel(&c);
-            if let Some(g) = c.guild_id {
-                self.del(Space::GuildMessageChannels, &key::two(g.get(), id));
+    /// Removes one object and its index entries (no cascade: the cache's
+    /// semantics list everything that goes).
+    pub fn remove(&mut self, entity: &EntityKey) -> Result<(), Error> {
+        let (space, bytes) = location(entity);
+        match *entity {
+            EntityKey::Message(id) => {
+                let Some(m) = self.message(id.get())? else {
+                    return Ok(());
+                };
+                self.del(
+                    Space::ChannelMessages,
+                    &key::two(m.channel_id.get(), id.get()),
+                );
+                self.adjust_count(m.channel_id.get(), -1)?;
             }
-        }
-        self.del(Space::Channels, &key::one(id));
-        Ok(())
-    }
-
-    fn delete_scoped(&mut self, index: Space, objects: Space, guild: u64) -> Result<(), Error> {
-        for id in self.scope_keys(index, guild)? {
-            self.del(objects, &key::one(id));
-            self.del(index, &key::two(guild, id));
-        }
-        Ok(())
-    }
-
-    fn delete_guild(&mut self, guild: u64) -> Result<(), Error> {
-        for channel in self.scope_keys(Space::GuildChannels, guild)? {
-            self.delete_channel(channel)?;
-        }
-        // Messages of channels the cache never saw still name the guild.
-        for channel in self.scope_keys(Space::GuildMessageChannels, guild)? {
-            self.clear_channel_messages(channel)?;
-            self.del(Space::GuildMessageChannels, &key::two(guild, channel));
-        }
-        for user in self.scope_keys(Space::Members, guild)? {
-            self.del(Space::Members, &key::two(guild, user));
-            self.del(Space::UserGuilds, &key::two(user, guild));
-        }
-        self.delete_scoped(Space::GuildRoles, Space::Roles, guild)?;
-        self.delete_scoped(Space::GuildEmojis, Space::Emojis, guild)?;
-        self.delete_scoped(Space::GuildStickers, Space::Stickers, guild)?;
-        self.delete_scoped(Space::GuildStageInstances, Space::StageInstances, guild)?;
-        self.delete_scoped(Space::GuildScheduledEvents, Space::ScheduledEvents, guild)?;
-        for user in self.scope_keys(Space::VoiceStates, guild)? {
-            self.del(Space::VoiceStates, &key::two(guild, user));
-        }
-        for user in self.scope_keys(Space::Presences, guild)? {
-            self.del(Space::Presences, &key::two(guild, user));
-        }
-        self.del(Space::Guilds, &key::one(guild));
-        Ok(())
-    }
-
-    fn delete_role(&mut self, role: u64) -> Result<(), Error> {
-        let role_key = EntityKey::Role(persist_core::RoleId::new(role));
-        let guilds: Vec<u64> = match self.record(&role_key)? {
-            Some(r) => r.guild_id().map(|g| g.get()).into_iter().collect(),
-            // Unknown role: members of any guild may hold it.
-            None => {
-                let all = self.range(Space::Members, &[], &[0xff; 17], false, usize::MAX)?;
-                let mut guilds: Vec<u64> = all.iter().filter_map(|(k, _)| key::first(k)).collect();
-                guilds.dedup();
-                guilds
-            }
-        };
-        for guild in guilds {
-            let (from, to) = key::scope(guild, 0, None);
-            for (k, v) in self.range(Space::Members, &from, &to, false, usize::MAX)? {
-                let mut member: Member = decode(&v, || format!("members/{guild}"))?;
-                let before = member.roles.len();
-                member.roles.retain(|r| r.get() != role);
-                if member.roles.len() != before {
-                    self.put(Space::Members, &k, encode(&member)?);
+            EntityKey::Channel(id) => {
+                if let Some(Record::Channel(c)) = self.record(entity)? {
+                    self.unindex_channel(&c);
+                    if let Some(g) = c.guild_id {
+                        self.del(Space::GuildMessageChannels, &key::two(g.get(), id.get()));
+                    }
                 }
             }
-        }
-        if let Some(r) = self.record(&role_key)?
-            && let Some(g) = r.guild_id()
-        {
-            self.del(Space::GuildRoles, &key::two(g.get(), role));
-        }
-        self.del(Space::Roles, &key::one(role));
-        Ok(())
-    }
-
-    /// Removes one object, with the cascades of its kind.
-    pub fn delete(&mut self, entity: &EntityKey) -> Result<(), Error> {
-        match *entity {
-            EntityKey::Guild(g) => self.delete_guild(g.get()),
-            EntityKey::Channel(c) => self.delete_channel(c.get()),
-            EntityKey::Role(r) => self.delete_role(r.get()),
-            EntityKey::Message(m) => self.delete_message(m.get()),
-            EntityKey::Member(g, u) => {
-                self.del(Space::Members, &key::two(g.get(), u.get()));
-                self.del(Space::UserGuilds, &key::two(u.get(), g.get()));
-                Ok(())
+            EntityKey::Guild(id) => {
+                // The guild's message channels index only what it held.
+                let (from, to) = key::scope(id.get(), 0, None);
+                for (k, _) in
+                    self.range(Space::GuildMessageChannels, &from, &to, false, usize::MAX)?
+                {
+                    self.del(Space::GuildMessageChannels, &k);
+                }
             }
-            EntityKey::Emoji(_)
+            EntityKey::Member(g, u) => {
+                self.del(Space::UserGuilds, &key::two(u.get(), g.get()));
+            }
+            EntityKey::Role(_)
+            | EntityKey::Emoji(_)
             | EntityKey::Sticker(_)
             | EntityKey::StageInstance(_)
             | EntityKey::ScheduledEvent(_) => {
                 let index = match entity {
+                    EntityKey::Role(_) => Space::GuildRoles,
                     EntityKey::Emoji(_) => Space::GuildEmojis,
                     EntityKey::Sticker(_) => Space::GuildStickers,
                     EntityKey::StageInstance(_) => Space::GuildStageInstances,
                     _ => Space::GuildScheduledEvents,
                 };
-                let (space, bytes) = location(entity);
                 if let Some(old) = self.record(entity)?
                     && let (Some(g), Some(id)) = (old.guild_id(), key::first(&bytes))
                 {
                     self.del(index, &key::two(g.get(), id));
                 }
-                self.del(space, &bytes);
-                Ok(())
             }
-            _ => {
-                let (space, bytes) = location(entity);
-                self.del(space, &bytes);
-                Ok(())
-            }
+            _ => {}
         }
-    }
-
-    fn with_message(&mut self, id: u64, change: impl FnOnce(&mut Message)) -> Result<(), Error> {
-        if let Some(mut m) = self.message(id)? {
-            change(&mut m);
-            self.put(Space::Messages, &key::one(id), encode(&m)?);
-        }
+        self.del(space, &bytes);
         Ok(())
     }
 
-    /// Applies one mutation.
-    pub fn apply(&mut self, mutation: &Mutation) -> Result<(), Error> {
-        match mutation {
-            Mutation::Upsert(record) => self.upsert(record),
-            Mutation::UpsertMany(records) => records.iter().try_for_each(|r| self.upsert(r)),
-            Mutation::Patch(patch) => {
-                let current = self.record(&patch.key())?;
-                let merged = patch.apply_record(current)?;
-                self.upsert(&merged)
-            }
-            Mutation::Delete(key) => self.delete(key),
-            Mutation::ReplaceGuildEmojis { guild_id, emojis } => {
-                self.delete_scoped(Space::GuildEmojis, Space::Emojis, guild_id.get())?;
-                emojis.iter().try_for_each(|e| {
-                    self.upsert(&Record::Emoji(Emoji {
-                        guild_id: *guild_id,
-                        ..e.clone()
-                    }))
-                })
-            }
-            Mutation::ReplaceGuildStickers { guild_id, stickers } => {
-                self.delete_scoped(Space::GuildStickers, Space::Stickers, guild_id.get())?;
-                stickers.iter().try_for_each(|s| {
-                    self.upsert(&Record::Sticker(Sticker {
-                        guild_id: Some(*guild_id),
-                        ..s.clone()
-                    }))
-                })
-            }
-            Mutation::BulkDeleteMessages { message_ids, .. } => message_ids
-                .iter()
-                .try_for_each(|id| self.delete_message(id.get())),
-            Mutation::CountScheduledEventUser {
-                event_id, added, ..
-            } => {
-                let key = EntityKey::ScheduledEvent(*event_id);
-                if let Some(Record::ScheduledEvent(mut event)) = self.record(&key)? {
-                    event.count_user(*added);
-                    self.upsert(&Record::ScheduledEvent(event))?;
-                }
-                Ok(())
-            }
-            Mutation::AddReaction(r) => self.with_message(r.message_id.get(), |m| {
-                m.add_reaction(&r.emoji, r.burst, r.by_current_user)
-            }),
-            Mutation::RemoveReaction(r) => self.with_message(r.message_id.get(), |m| {
-                m.remove_reaction(&r.emoji, r.burst, r.by_current_user)
-            }),
-            Mutation::RemoveAllReactions { message_id, .. } => {
-                self.with_message(message_id.get(), |m| m.reactions.clear())
-            }
-            Mutation::RemoveEmojiReactions {
-                message_id, emoji, ..
-            } => self.with_message(message_id.get(), |m| m.remove_emoji_reactions(emoji)),
-            Mutation::TrimChannelMessages { channel_id, keep } => {
-                let channel = channel_id.get();
-                let count = match self.get(Space::ChannelCounts, &key::one(channel))? {
-                    Some(v) => u64::from_be_bytes(
-                        v.as_slice()
-                            .try_into()
-                            .map_err(|_| missing("channel count"))?,
-                    ),
-                    None => 0,
-                };
-                let excess = count.saturating_sub(u64::from(*keep));
-                if excess > 0 {
-                    let (from, to) = key::scope(channel, 0, None);
-                    let oldest =
-                        self.range(Space::ChannelMessages, &from, &to, false, excess as usize)?;
-                    for (k, _) in oldest {
-                        if let Some(id) = key::second(&k) {
-                            self.delete_message(id)?;
-                        }
-                    }
-                }
-                Ok(())
-            }
-            Mutation::RetainGuildChannels { guild_id, keep } => {
-                for id in self.scope_keys(Space::GuildChannels, guild_id.get())? {
-                    let channel =
-                        self.record(&EntityKey::Channel(persist_core::ChannelId::new(id)))?;
-                    let thread = matches!(&channel, Some(Record::Channel(c)) if c.is_thread());
-                    if !thread && !keep.iter().any(|k| k.get() == id) {
-                        self.delete_channel(id)?;
-                    }
-                }
-                Ok(())
-            }
-            Mutation::RetainGuildRoles { guild_id, keep } => {
-                for id in self.scope_keys(Space::GuildRoles, guild_id.get())? {
-                    if !keep.iter().any(|k| k.get() == id) {
-                        self.delete_role(id)?;
-                    }
-                }
-                Ok(())
-            }
-            Mutation::RetainGuildMembers { guild_id, keep } => {
-                let guild = guild_id.get();
-                for user in self.scope_keys(Space::Members, guild)? {
-                    if !keep.iter().any(|k| k.get() == user) {
-                        self.del(Space::Members, &key::two(guild, user));
-                        self.del(Space::UserGuilds, &key::two(user, guild));
-                    }
-                }
-                Ok(())
-            }
-            Mutation::RetainShardGuilds {
-                shard_id,
-                shard_count,
-                keep,
-            } => {
-                let guilds = self.range(Space::Guilds, &[], &[0xff; 9], false, usize::MAX)?;
-                for (k, _) in guilds {
-                    let Some(id) = key::first(&k) else { continue };
-                    let guild = persist_core::GuildId::new(id);
-                    if persist_core::shard_of(guild, *shard_count) == *shard_id
-                        && !keep.contains(&guild)
-                    {
-                        self.delete_guild(id)?;
-                    }
-                }
-                Ok(())
-            }
-            Mutation::PruneMessages { before } => {
-                let old = self.range(
-                    Space::Messages,
-                    &[],
-                    &key::one(before.get()),
-                    false,
-                    usize::MAX,
-                )?;
-                for (k, _) in old {
-                    if let Some(id) = key::first(&k) {
-                        self.delete_message(id)?;
-                    }
-                }
-                Ok(())
-            }
+    /// Stages a batch's net changes: removals first, then whole objects.
+    pub fn commit(&mut self, changes: &Changes) -> Result<(), Error> {
+        for key in &changes.deletes {
+            self.remove(key)?;
         }
+        for record in &changes.puts {
+            self.upsert(record)?;
+        }
+        Ok(())
     }
 }
 
