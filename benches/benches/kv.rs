@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput};
 use persist_benches::messages;
 use persist_core::{Migrations, Mutation, Store};
-use persist_kv::{KvEngine, Space, Txn, WriteSet};
+use persist_kv::{KvEngine, Space, WriteSet};
 use persist_redb::{RedbEngine, RedbStore};
 use persist_sled::{SledEngine, SledStore};
 use tokio::runtime::Runtime;
@@ -57,11 +57,7 @@ fn batch(offset: u64) -> Vec<Mutation> {
 /// The pairs our store would write for `batch` on top of `engine`'s data.
 fn pairs<E: KvEngine>(engine: &E, batch: &[Mutation]) -> WriteSet {
     let view = engine.read().unwrap();
-    let mut txn = Txn::new(&*view, persist_kv::CURRENT_LAYOUT);
-    for m in batch {
-        txn.apply(m).unwrap();
-    }
-    txn.into_writes()
+    persist_kv::batch_writes(&*view, persist_kv::CURRENT_LAYOUT, batch).unwrap()
 }
 
 type Group<'a> = criterion::BenchmarkGroup<'a, criterion::measurement::WallTime>;

@@ -36,7 +36,7 @@ pub mod testkit;
 pub use engine::{KvEngine, KvRead, Pair, WriteSet};
 pub use read::{answer, decode_record};
 pub use space::Space;
-pub use store::{CURRENT_LAYOUT, KvStore};
+pub use store::{CURRENT_LAYOUT, KvStore, batch_writes};
 pub use txn::{LAYOUT_USER_GUILDS, Txn};
 
 use persist_core::EntityKey;

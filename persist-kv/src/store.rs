@@ -45,6 +45,15 @@ fn upgrade(view: &dyn KvRead, to: u32) -> Result<WriteSet> {
     Ok(txn.into_writes())
 }
 
+/// What one batch writes over the committed `view`: the cache's semantics
+/// give the net changes, staged with their index entries.
+pub fn batch_writes(view: &dyn KvRead, layout: u32, batch: &[Mutation]) -> Result<WriteSet> {
+    let changes = persist_core::write::plan(&mut Committed(view), batch)?;
+    let mut txn = Txn::new(view, layout);
+    txn.commit(&changes)?;
+    Ok(txn.into_writes())
+}
+
 /// Runs blocking engine work without stalling the async runtime's other tasks.
 fn blocking<T>(work: impl FnOnce() -> T) -> T {
     match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
@@ -133,10 +142,7 @@ impl<E: KvEngine> Store for KvStore<E> {
         let _writer = self.writer.lock().await;
         blocking(|| {
             let view = self.engine.read()?;
-            let changes = persist_core::write::plan(&mut Committed(&*view), batch)?;
-            let mut txn = Txn::new(&*view, self.layout);
-            txn.commit(&changes)?;
-            let writes = txn.into_writes();
+            let writes = batch_writes(&*view, self.layout, batch)?;
             drop(view);
             self.engine.commit(writes)
         })
