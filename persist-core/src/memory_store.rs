@@ -1,5 +1,7 @@
-//! An in-memory `Store`: the reference implementation the conformance kit is
-//! written against, a store for tests, and the scratch space of read overlays.
+//! An in-memory `Store`: a store for tests and small bots, and the scratch
+//! space of read overlays. Batches apply through the shared semantics
+//! ([`crate::write::plan`]); this file keeps only its engine: index-keeping
+//! put and remove, point reads, scope listings and the queries.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};

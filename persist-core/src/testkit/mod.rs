@@ -4,7 +4,9 @@
 //! from one test. The suite covers every mutation, cascade, partial update,
 //! paging edge, ruleset (through a [`Cache`](crate::Cache) over the store),
 //! migration hook and schema check; each check runs on a store of its own and
-//! every failure is reported by name.
+//! every failure is reported by name. [`run_model_check`] then compares the
+//! store with a reference [`Model`] of the semantics on random sequences of
+//! batches (proptest; failures shrink and are kept in a regressions file).
 //!
 //! ```
 //! use persist_core::testkit::{run_conformance, MemoryFactory};
