@@ -353,17 +353,15 @@ impl ChunkRequests {
     /// mutation that removes every member it did not list.
     fn observe(&mut self, chunk: ChunkAnswer<'_>) -> Option<Mutation> {
         let request = self.open.get_mut(chunk.nonce)?;
-        if chunk.not_found || request.guild_id != chunk.guild_id {
-            // Not an answer we can prune from: forget it.
-            let nonce = chunk.nonce.to_owned();
-            self.forget(&nonce);
-            return None;
-        }
-        let Some(members) = chunk.members else {
-            // A member we could not read: pruning could remove it.
-            let nonce = chunk.nonce.to_owned();
-            self.forget(&nonce);
-            return None;
+        // Not an answer we can prune from (ids not found, another guild, or
+        // a member whose id could not be read, which pruning would remove):
+        // forget it.
+        let members = match chunk.members {
+            Some(members) if !chunk.not_found && request.guild_id == chunk.guild_id => members,
+            _ => {
+                self.forget(chunk.nonce);
+                return None;
+            }
         };
         request.seen.insert(chunk.index);
         request.members.extend(members);

@@ -558,6 +558,15 @@ impl Store for StalledStore {
     }
 }
 
+/// The adapter over `store`, with the replay's ruleset and this queue budget.
+fn persist_over(store: Arc<dyn Store>, queue_budget: usize) -> Result<Persist, Error> {
+    let config = CacheConfig {
+        queue_memory_budget: queue_budget,
+        ..CacheConfig::default()
+    };
+    Ok(Persist::new(Cache::from_arc(store, rules()?, config)?))
+}
+
 /// The bot's path over one backend as a bot runs it: nothing per event but
 /// the parse and the adapter, then until durable.
 async fn ingest(
@@ -567,11 +576,7 @@ async fn ingest(
     queue_budget: usize,
 ) -> Result<Value, Error> {
     let (store, path) = open(dir, backend).await?;
-    let config = CacheConfig {
-        queue_memory_budget: queue_budget,
-        ..CacheConfig::default()
-    };
-    let persist = Persist::new(Cache::from_arc(store, rules()?, config)?);
+    let persist = persist_over(store, queue_budget)?;
     let started = Instant::now();
     let mut events = 0u64;
     for line in lines(input)? {
@@ -614,11 +619,7 @@ async fn ours(
         }),
         None => store,
     };
-    let config = CacheConfig {
-        queue_memory_budget: queue_budget,
-        ..CacheConfig::default()
-    };
-    let persist = Persist::new(Cache::from_arc(store, rules()?, config)?);
+    let persist = persist_over(store, queue_budget)?;
     let mut stalled_costs = Reservoir::new(1_000_000, 10);
     let recent: Recent = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));

@@ -182,29 +182,10 @@ fn message_id(i: usize) -> MessageId {
     MessageId::new(MESSAGES.start + (i as u64 % (MESSAGES.end - MESSAGES.start)))
 }
 
-/// A key of any kind in the universe (present or not).
+/// A key of any kind in the universe (present or not): the key of the
+/// object [`record`] makes for the same `kind` and `i`.
 fn key(kind: u8, i: usize) -> EntityKey {
-    let user = UserId::new(USERS[i % USERS.len()]);
-    let g = GuildId::new(GUILDS[i % 3]);
-    match kind % 14 {
-        0 => EntityKey::Guild(g),
-        1 => EntityKey::Channel(ChannelId::new(CHANNELS[i % CHANNELS.len()])),
-        2 => EntityKey::Channel(ChannelId::new(THREADS[i % THREADS.len()])),
-        3 | 4 => EntityKey::Message(message_id(i)),
-        5 => EntityKey::User(user),
-        6 => EntityKey::Member(g, user),
-        7 => EntityKey::Role(RoleId::new(ROLES[i % ROLES.len()])),
-        8 => EntityKey::Emoji(EmojiId::new(EMOJIS[i % EMOJIS.len()])),
-        9 => EntityKey::Sticker(StickerId::new(STICKERS[i % STICKERS.len()])),
-        10 => EntityKey::VoiceState(g, user),
-        11 => EntityKey::Presence(g, user),
-        12 if i.is_multiple_of(2) => {
-            EntityKey::StageInstance(StageInstanceId::new(STAGES[i / 2 % 2]))
-        }
-        12 => EntityKey::ScheduledEvent(ScheduledEventId::new(EVENTS[i / 2 % 2])),
-        _ if i.is_multiple_of(4) => EntityKey::CurrentUser,
-        _ => EntityKey::ThreadMember(ChannelId::new(THREADS[i % THREADS.len()]), user),
-    }
+    record(kind, i, 0).key()
 }
 
 fn patch(kind: u8, i: usize, v: u8) -> Option<Patch> {
