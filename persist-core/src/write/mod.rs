@@ -51,7 +51,7 @@ use view::BatchView;
 /// Applies a batch to a view of the engine's committed state; the net
 /// changes to write.
 pub fn plan(engine: &mut dyn Engine, batch: &[Mutation]) -> Result<Changes> {
-    let mut view = BatchView::new(engine);
+    let mut view = BatchView::new(engine, batch.len());
     view.prefetch(batch.iter().filter_map(read_before_write))?;
     for mutation in batch {
         apply(&mut view, mutation)?;

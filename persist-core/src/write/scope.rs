@@ -47,28 +47,51 @@ pub enum Scope {
 }
 
 impl Scope {
+    /// The scopes named after a parent of the record (its guild, channel or
+    /// thread) that hold it; the others (`MessagesBefore`, `AllMembers`,
+    /// `ShardGuilds`) are ranges or predicates, see [`Scope::contains`].
+    pub fn of(record: &Record) -> impl Iterator<Item = Scope> {
+        let (first, second) = match record {
+            Record::Channel(c) => (
+                c.guild_id.map(Self::GuildChannels),
+                c.parent_id
+                    .filter(|_| c.is_thread())
+                    .map(Self::ChannelThreads),
+            ),
+            Record::Message(m) => (
+                Some(Self::ChannelMessages(m.channel_id)),
+                m.guild_id.map(Self::GuildMessages),
+            ),
+            Record::Member(m) => (Some(Self::GuildMembers(m.guild_id)), None),
+            Record::Role(r) => (Some(Self::GuildRoles(r.guild_id)), None),
+            Record::Emoji(e) => (Some(Self::GuildEmojis(e.guild_id)), None),
+            Record::Sticker(s) => (s.guild_id.map(Self::GuildStickers), None),
+            Record::VoiceState(v) => (Some(Self::GuildVoiceStates(v.guild_id)), None),
+            Record::Presence(p) => (Some(Self::GuildPresences(p.guild_id)), None),
+            Record::StageInstance(s) => (Some(Self::GuildStageInstances(s.guild_id)), None),
+            Record::ScheduledEvent(s) => (Some(Self::GuildScheduledEvents(s.guild_id)), None),
+            Record::ThreadMember(m) => (Some(Self::ThreadMembers(m.thread_id)), None),
+            Record::CurrentUser(_) | Record::Guild(_) | Record::User(_) => (None, None),
+        };
+        first.into_iter().chain(second)
+    }
+
+    /// Whether the scope is a range or a predicate over one kind rather
+    /// than the children of one parent ([`Scope::of`] never yields it).
+    pub fn is_predicate(&self) -> bool {
+        matches!(
+            self,
+            Self::MessagesBefore(_) | Self::AllMembers | Self::ShardGuilds { .. }
+        )
+    }
+
     /// Whether `record` belongs to the scope (what an engine's listing of
     /// the scope returns, written once so a batch's own writes can be
     /// merged into it).
     pub fn contains(&self, record: &Record) -> bool {
         match (*self, record) {
-            (Self::GuildChannels(g), Record::Channel(c)) => c.guild_id == Some(g),
-            (Self::ChannelThreads(p), Record::Channel(c)) => {
-                c.is_thread() && c.parent_id == Some(p)
-            }
-            (Self::ChannelMessages(ch), Record::Message(m)) => m.channel_id == ch,
-            (Self::GuildMessages(g), Record::Message(m)) => m.guild_id == Some(g),
             (Self::MessagesBefore(before), Record::Message(m)) => m.id < before,
-            (Self::GuildMembers(g), Record::Member(m)) => m.guild_id == g,
             (Self::AllMembers, Record::Member(_)) => true,
-            (Self::GuildRoles(g), Record::Role(r)) => r.guild_id == g,
-            (Self::GuildEmojis(g), Record::Emoji(e)) => e.guild_id == g,
-            (Self::GuildStickers(g), Record::Sticker(s)) => s.guild_id == Some(g),
-            (Self::GuildVoiceStates(g), Record::VoiceState(v)) => v.guild_id == g,
-            (Self::GuildPresences(g), Record::Presence(p)) => p.guild_id == g,
-            (Self::GuildStageInstances(g), Record::StageInstance(s)) => s.guild_id == g,
-            (Self::GuildScheduledEvents(g), Record::ScheduledEvent(s)) => s.guild_id == g,
-            (Self::ThreadMembers(t), Record::ThreadMember(m)) => m.thread_id == t,
             (
                 Self::ShardGuilds {
                     shard_id,
@@ -76,7 +99,7 @@ impl Scope {
                 },
                 Record::Guild(g),
             ) => crate::shard_of(g.id, shard_count) == shard_id,
-            _ => false,
+            (scope, record) => Self::of(record).any(|s| s == scope),
         }
     }
 }

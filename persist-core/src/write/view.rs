@@ -2,8 +2,9 @@
 //! wrote, over the engine's committed state.
 
 use std::collections::BTreeSet;
+use std::collections::hash_map::Entry;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 
 use crate::entity::{EntityKey, Record};
 use crate::model::Message;
@@ -11,23 +12,31 @@ use crate::{MessageId, Result};
 
 use super::{Changes, Engine, Scope};
 
+/// What the batch knows of one key.
+struct Slot {
+    /// The object now (`None`: absent, remembered so a key the store lacks
+    /// is read once).
+    now: Option<Record>,
+    /// Whether the batch wrote the key (else it is as committed).
+    written: bool,
+}
+
 pub(super) struct BatchView<'e> {
     engine: &'e mut dyn Engine,
-    // Every key read or written: its object now (`None`: absent, remembered
-    // so a key the store lacks is read once).
-    known: FxHashMap<EntityKey, Option<Record>>,
-    // Keys written, in the order first written; each once.
-    written: Vec<EntityKey>,
-    written_set: FxHashSet<EntityKey>,
+    // Every key read or written.
+    known: FxHashMap<EntityKey, Slot>,
+    // The written keys whose object is now in each parent-named scope
+    // (`Scope::of`), so listing a scope does not scan every write.
+    written_in: FxHashMap<Scope, BTreeSet<EntityKey>>,
 }
 
 impl<'e> BatchView<'e> {
-    pub(super) fn new(engine: &'e mut dyn Engine) -> Self {
+    /// A view for a batch of about `size` mutations.
+    pub(super) fn new(engine: &'e mut dyn Engine, size: usize) -> Self {
         Self {
             engine,
-            known: FxHashMap::default(),
-            written: Vec::new(),
-            written_set: FxHashSet::default(),
+            known: FxHashMap::with_capacity_and_hasher(size, Default::default()),
+            written_in: FxHashMap::default(),
         }
     }
 
@@ -40,60 +49,99 @@ impl<'e> BatchView<'e> {
             return Ok(());
         }
         let found = self.engine.get_many(&missing)?;
-        self.known.extend(missing.into_iter().zip(found));
+        self.known
+            .extend(missing.into_iter().zip(found).map(|(key, now)| {
+                (
+                    key,
+                    Slot {
+                        now,
+                        written: false,
+                    },
+                )
+            }));
         Ok(())
+    }
+
+    fn now(&self, key: &EntityKey) -> Option<Record> {
+        self.known.get(key).and_then(|slot| slot.now.clone())
     }
 
     pub(super) fn get(&mut self, key: EntityKey) -> Result<Option<Record>> {
         self.prefetch(std::iter::once(key))?;
-        Ok(self.known.get(&key).cloned().flatten())
+        Ok(self.now(&key))
     }
 
     pub(super) fn get_many(&mut self, keys: &[EntityKey]) -> Result<Vec<Option<Record>>> {
         self.prefetch(keys.iter().copied())?;
-        Ok(keys
-            .iter()
-            .map(|k| self.known.get(k).cloned().flatten())
-            .collect())
+        Ok(keys.iter().map(|k| self.now(k)).collect())
     }
 
-    fn mark_written(&mut self, key: EntityKey) {
-        if self.written_set.insert(key) {
-            self.written.push(key);
+    /// Writes the key's object (`None`: removes it).
+    fn write(&mut self, key: EntityKey, now: Option<Record>) {
+        if let Some(record) = &now {
+            for scope in Scope::of(record) {
+                self.written_in.entry(scope).or_default().insert(key);
+            }
+        }
+        let old = match self.known.entry(key) {
+            Entry::Occupied(mut slot) => {
+                let slot = slot.get_mut();
+                // Only a written object is in `written_in`.
+                let old = std::mem::replace(&mut slot.now, now).filter(|_| slot.written);
+                slot.written = true;
+                old
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(Slot { now, written: true });
+                None
+            }
+        };
+        if let Some(old) = old {
+            let now = self.known.get(&key).and_then(|slot| slot.now.as_ref());
+            for scope in Scope::of(&old) {
+                if now.is_some_and(|now| Scope::of(now).any(|s| s == scope)) {
+                    continue;
+                }
+                if let Some(keys) = self.written_in.get_mut(&scope) {
+                    keys.remove(&key);
+                }
+            }
         }
     }
 
     pub(super) fn put(&mut self, record: Record) {
-        let key = record.key();
-        self.known.insert(key, Some(record));
-        self.mark_written(key);
+        self.write(record.key(), Some(record));
     }
 
     pub(super) fn delete(&mut self, key: EntityKey) {
-        self.known.insert(key, None);
-        self.mark_written(key);
+        self.write(key, None);
     }
 
     /// The scope's keys now, ascending: the engine's, less what the batch
     /// removed or moved out, plus what it wrote into the scope.
     pub(super) fn scope_keys(&mut self, scope: Scope) -> Result<Vec<EntityKey>> {
-        let committed = self.engine.scope_keys(scope)?;
-        let mut keys: BTreeSet<EntityKey> = committed
-            .into_iter()
-            .filter(|k| match self.known.get(k) {
-                Some(Some(record)) => scope.contains(record),
-                Some(None) => false,
-                None => true,
-            })
-            .collect();
-        for key in &self.written {
-            if let Some(Some(record)) = self.known.get(key)
-                && scope.contains(record)
-            {
-                keys.insert(*key);
+        let mut keys = self.engine.scope_keys(scope)?;
+        // Only a key the batch wrote can have left the scope.
+        keys.retain(|k| match self.known.get(k) {
+            Some(Slot { now, written: true }) => {
+                now.as_ref().is_some_and(|record| scope.contains(record))
             }
+            _ => true,
+        });
+        let before = keys.len();
+        if scope.is_predicate() {
+            keys.extend(self.known.iter().filter_map(|(key, slot)| {
+                let in_scope = slot.written && slot.now.as_ref().is_some_and(|r| scope.contains(r));
+                in_scope.then_some(*key)
+            }));
+        } else if let Some(written) = self.written_in.get(&scope) {
+            keys.extend(written.iter().copied());
         }
-        Ok(keys.into_iter().collect())
+        if keys.len() > before {
+            keys.sort_unstable();
+            keys.dedup();
+        }
+        Ok(keys)
     }
 
     pub(super) fn delete_scope(&mut self, scope: Scope) -> Result<()> {
@@ -116,12 +164,15 @@ impl<'e> BatchView<'e> {
         Ok(())
     }
 
-    pub(super) fn into_changes(mut self) -> Changes {
+    pub(super) fn into_changes(self) -> Changes {
         let mut changes = Changes::default();
-        for key in self.written {
-            match self.known.remove(&key).flatten() {
-                Some(record) => changes.puts.push(record),
-                None => changes.deletes.push(key),
+        for (key, slot) in self.known {
+            match slot {
+                Slot { written: false, .. } => {}
+                Slot {
+                    now: Some(record), ..
+                } => changes.puts.push(record),
+                Slot { now: None, .. } => changes.deletes.push(key),
             }
         }
         changes
