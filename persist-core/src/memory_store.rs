@@ -266,12 +266,19 @@ impl Data {
     }
 
     /// Writes a batch's net changes.
-    fn commit(&mut self, changes: Changes) {
+    fn commit(&mut self, changes: Changes<'_>) {
         for key in &changes.deletes {
             self.remove(key);
         }
         for record in changes.puts {
-            self.upsert(record);
+            self.upsert(record.into_owned());
+        }
+        for (channel, keep) in changes.trims {
+            let ids = self.messages.keys_in(&channel);
+            let excess = ids.len().saturating_sub(keep as usize);
+            for id in &ids[..excess] {
+                self.messages.remove(id);
+            }
         }
     }
 

@@ -47,6 +47,19 @@ impl Committed<'_> {
     }
 }
 
+/// The count `channel_counts` keeps of a channel's messages.
+pub(crate) fn channel_message_count(view: &dyn KvRead, channel: u64) -> Result<u64> {
+    match view.get(Space::ChannelCounts, &key::one(channel))? {
+        Some(v) => Ok(u64::from_be_bytes(v.as_slice().try_into().map_err(
+            |_| persist_core::Error::Corrupt {
+                key: format!("channel_counts/{channel}"),
+                reason: "not an 8-byte count".into(),
+            },
+        )?)),
+        None => Ok(0),
+    }
+}
+
 const END_ONE: [u8; 9] = [0xff; 9];
 const END_TWO: [u8; 17] = [0xff; 17];
 

@@ -142,14 +142,7 @@ impl<'a> Txn<'a> {
 
     fn adjust_count(&mut self, channel: u64, delta: i64) -> Result<(), Error> {
         let k = key::one(channel);
-        let now = match self.get(Space::ChannelCounts, &k)? {
-            Some(v) => u64::from_be_bytes(
-                v.as_slice()
-                    .try_into()
-                    .map_err(|_| missing("channel count"))?,
-            ),
-            None => 0,
-        };
+        let now = crate::committed::channel_message_count(self, channel)?;
         let next = (now as i64 + delta).max(0) as u64;
         if next == 0 {
             self.del(Space::ChannelCounts, &k);
@@ -361,13 +354,28 @@ impl<'a> Txn<'a> {
         Ok(())
     }
 
-    /// Stages a batch's net changes: removals first, then whole objects.
-    pub fn commit(&mut self, changes: &Changes) -> Result<(), Error> {
+    /// Stages a batch's net changes: removals, whole objects, then the caps.
+    pub fn commit(&mut self, changes: &Changes<'_>) -> Result<(), Error> {
         for key in &changes.deletes {
             self.remove(key)?;
         }
         for record in &changes.puts {
             self.upsert(record)?;
+        }
+        for (channel, keep) in &changes.trims {
+            let channel = channel.get();
+            let count = crate::committed::channel_message_count(self, channel)?;
+            let excess = count.saturating_sub(u64::from(*keep));
+            if excess > 0 {
+                let (from, to) = key::scope(channel, 0, None);
+                let oldest =
+                    self.range(Space::ChannelMessages, &from, &to, false, excess as usize)?;
+                for (k, _) in oldest {
+                    if let Some(id) = key::second(&k) {
+                        self.remove(&EntityKey::Message(persist_core::MessageId::new(id)))?;
+                    }
+                }
+            }
         }
         Ok(())
     }

@@ -3,8 +3,10 @@
 //! ([`plan`](super::plan)) turn a batch into [`Changes`]; the engine writes
 //! them in the same transaction as its reads.
 
-use crate::Result;
+use std::borrow::Cow;
+
 use crate::entity::{EntityKey, Record};
+use crate::{ChannelId, Result};
 
 use super::Scope;
 
@@ -17,20 +19,26 @@ pub trait Engine {
     fn scope_keys(&mut self, scope: Scope) -> Result<Vec<EntityKey>>;
 }
 
-/// A batch's net effect: each key at most once, in either list. The engine
-/// writes whole objects and removes objects (keeping its own indexes and
-/// counts in step); every rule of the cache is already applied.
+/// A batch's net effect: each key at most once, in `puts` or `deletes`. The
+/// engine removes objects, writes whole objects, then applies the caps
+/// (keeping its own indexes and counts in step); every other rule of the
+/// cache is already applied.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Changes {
-    /// Objects to store, replacing what is stored under their key.
-    pub puts: Vec<Record>,
+pub struct Changes<'b> {
+    /// Objects to store, replacing what is stored under their key (lent by
+    /// the batch when it upserts them as they are).
+    pub puts: Vec<Cow<'b, Record>>,
     /// Keys whose object to remove (one object each, no cascade).
     pub deletes: Vec<EntityKey>,
+    /// Then, in order, each channel cut to its newest `keep` messages (the
+    /// caps that end a batch: an engine trims with its own count instead
+    /// of listing the channel).
+    pub trims: Vec<(ChannelId, u32)>,
 }
 
-impl Changes {
+impl Changes<'_> {
     /// Whether the batch changed nothing.
     pub fn is_empty(&self) -> bool {
-        self.puts.is_empty() && self.deletes.is_empty()
+        self.puts.is_empty() && self.deletes.is_empty() && self.trims.is_empty()
     }
 }

@@ -6,7 +6,10 @@
 //!    patches, reactions and counts need;
 //! 2. applies the mutations in order to an in-memory view of the store
 //!    (reads it lacks go to the engine once; absent keys are remembered);
-//! 3. returns the net [`Changes`]: each key once, put or deleted.
+//! 3. returns the net [`Changes`]: each key once, put or deleted (an object
+//!    the batch upserts unchanged is lent from the batch, not copied), and
+//!    the per-channel caps that end the batch, which the engine applies last
+//!    from its own message count.
 //!
 //! The engine then writes the changes in the same transaction (a backend
 //! batches them per table); it never re-implements a rule of the cache.
@@ -50,13 +53,30 @@ use view::BatchView;
 
 /// Applies a batch to a view of the engine's committed state; the net
 /// changes to write.
-pub fn plan(engine: &mut dyn Engine, batch: &[Mutation]) -> Result<Changes> {
-    let mut view = BatchView::new(engine, batch.len());
-    view.prefetch(batch.iter().filter_map(read_before_write))?;
-    for mutation in batch {
+pub fn plan<'b>(engine: &mut dyn Engine, batch: &'b [Mutation]) -> Result<Changes<'b>> {
+    // The caps that end the batch (the pipeline adds one per channel that
+    // gained messages) go to the engine, which trims from its own count;
+    // a cap with more mutations after it is applied here, in order.
+    let caps = batch
+        .iter()
+        .rev()
+        .take_while(|m| matches!(m, Mutation::TrimChannelMessages { .. }))
+        .count();
+    let (body, caps) = batch.split_at(batch.len() - caps);
+    let mut view = BatchView::new(engine, body.len());
+    view.prefetch(body.iter().filter_map(read_before_write))?;
+    for mutation in body {
         apply(&mut view, mutation)?;
     }
-    Ok(view.into_changes())
+    let mut changes = view.into_changes();
+    changes.trims = caps
+        .iter()
+        .filter_map(|m| match m {
+            Mutation::TrimChannelMessages { channel_id, keep } => Some((*channel_id, *keep)),
+            _ => None,
+        })
+        .collect();
+    Ok(changes)
 }
 
 /// The object a mutation reads before writing it, if any.
@@ -71,12 +91,12 @@ fn read_before_write(mutation: &Mutation) -> Option<EntityKey> {
     })
 }
 
-fn apply(view: &mut BatchView<'_>, mutation: &Mutation) -> Result<()> {
+fn apply<'b>(view: &mut BatchView<'_, 'b>, mutation: &'b Mutation) -> Result<()> {
     match mutation {
-        Mutation::Upsert(record) => view.put((**record).clone()),
+        Mutation::Upsert(record) => view.put_borrowed(record),
         Mutation::UpsertMany(records) => {
             for record in records {
-                view.put(record.clone());
+                view.put_borrowed(record);
             }
         }
         Mutation::Patch(patch) => {
@@ -200,7 +220,7 @@ fn apply(view: &mut BatchView<'_>, mutation: &Mutation) -> Result<()> {
 }
 
 /// Removes one object, with the cascades of its kind.
-fn delete(view: &mut BatchView<'_>, key: EntityKey) -> Result<()> {
+fn delete(view: &mut BatchView<'_, '_>, key: EntityKey) -> Result<()> {
     match key {
         EntityKey::Guild(id) => delete_guild(view, id),
         EntityKey::Channel(id) => delete_channel(view, id),
@@ -216,7 +236,7 @@ fn delete(view: &mut BatchView<'_>, key: EntityKey) -> Result<()> {
 }
 
 /// A channel, its messages and thread members, and its threads with theirs.
-fn delete_channel(view: &mut BatchView<'_>, id: ChannelId) -> Result<()> {
+fn delete_channel(view: &mut BatchView<'_, '_>, id: ChannelId) -> Result<()> {
     for thread in view.scope_keys(Scope::ChannelThreads(id))? {
         if let EntityKey::Channel(thread) = thread {
             // Threads hold no threads: the recursion is one level deep.
@@ -230,7 +250,7 @@ fn delete_channel(view: &mut BatchView<'_>, id: ChannelId) -> Result<()> {
 }
 
 /// A guild and everything of it.
-fn delete_guild(view: &mut BatchView<'_>, id: GuildId) -> Result<()> {
+fn delete_guild(view: &mut BatchView<'_, '_>, id: GuildId) -> Result<()> {
     for channel in view.scope_keys(Scope::GuildChannels(id))? {
         if let EntityKey::Channel(channel) = channel {
             delete_channel(view, channel)?;
@@ -257,7 +277,7 @@ fn delete_guild(view: &mut BatchView<'_>, id: GuildId) -> Result<()> {
 /// guild when the guild is unknown: a role the store never had may still be
 /// held by stored members).
 fn delete_roles(
-    view: &mut BatchView<'_>,
+    view: &mut BatchView<'_, '_>,
     guild: Option<GuildId>,
     roles: &FxHashSet<RoleId>,
 ) -> Result<()> {

@@ -1,6 +1,7 @@
 //! The store as one batch has changed it so far: the objects it read or
 //! wrote, over the engine's committed state.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::collections::hash_map::Entry;
 
@@ -13,24 +14,24 @@ use crate::{MessageId, Result};
 use super::{Changes, Engine, Scope};
 
 /// What the batch knows of one key.
-struct Slot {
+struct Slot<'b> {
     /// The object now (`None`: absent, remembered so a key the store lacks
-    /// is read once).
-    now: Option<Record>,
+    /// is read once); lent by the batch when it upserted it as it is.
+    now: Option<Cow<'b, Record>>,
     /// Whether the batch wrote the key (else it is as committed).
     written: bool,
 }
 
-pub(super) struct BatchView<'e> {
+pub(super) struct BatchView<'e, 'b> {
     engine: &'e mut dyn Engine,
     // Every key read or written.
-    known: FxHashMap<EntityKey, Slot>,
+    known: FxHashMap<EntityKey, Slot<'b>>,
     // The written keys whose object is now in each parent-named scope
     // (`Scope::of`), so listing a scope does not scan every write.
     written_in: FxHashMap<Scope, BTreeSet<EntityKey>>,
 }
 
-impl<'e> BatchView<'e> {
+impl<'e, 'b> BatchView<'e, 'b> {
     /// A view for a batch of about `size` mutations.
     pub(super) fn new(engine: &'e mut dyn Engine, size: usize) -> Self {
         Self {
@@ -54,7 +55,7 @@ impl<'e> BatchView<'e> {
                 (
                     key,
                     Slot {
-                        now,
+                        now: now.map(Cow::Owned),
                         written: false,
                     },
                 )
@@ -63,7 +64,9 @@ impl<'e> BatchView<'e> {
     }
 
     fn now(&self, key: &EntityKey) -> Option<Record> {
-        self.known.get(key).and_then(|slot| slot.now.clone())
+        self.known
+            .get(key)
+            .and_then(|slot| slot.now.as_deref().cloned())
     }
 
     pub(super) fn get(&mut self, key: EntityKey) -> Result<Option<Record>> {
@@ -77,7 +80,7 @@ impl<'e> BatchView<'e> {
     }
 
     /// Writes the key's object (`None`: removes it).
-    fn write(&mut self, key: EntityKey, now: Option<Record>) {
+    fn write(&mut self, key: EntityKey, now: Option<Cow<'b, Record>>) {
         if let Some(record) = &now {
             for scope in Scope::of(record) {
                 self.written_in.entry(scope).or_default().insert(key);
@@ -97,7 +100,7 @@ impl<'e> BatchView<'e> {
             }
         };
         if let Some(old) = old {
-            let now = self.known.get(&key).and_then(|slot| slot.now.as_ref());
+            let now = self.known.get(&key).and_then(|slot| slot.now.as_deref());
             for scope in Scope::of(&old) {
                 if now.is_some_and(|now| Scope::of(now).any(|s| s == scope)) {
                     continue;
@@ -110,7 +113,12 @@ impl<'e> BatchView<'e> {
     }
 
     pub(super) fn put(&mut self, record: Record) {
-        self.write(record.key(), Some(record));
+        self.write(record.key(), Some(Cow::Owned(record)));
+    }
+
+    /// Puts an object of the batch as it is (lent, not copied).
+    pub(super) fn put_borrowed(&mut self, record: &'b Record) {
+        self.write(record.key(), Some(Cow::Borrowed(record)));
     }
 
     pub(super) fn delete(&mut self, key: EntityKey) {
@@ -164,7 +172,7 @@ impl<'e> BatchView<'e> {
         Ok(())
     }
 
-    pub(super) fn into_changes(self) -> Changes {
+    pub(super) fn into_changes(self) -> Changes<'b> {
         let mut changes = Changes::default();
         for (key, slot) in self.known {
             match slot {
