@@ -3,7 +3,6 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
-use std::collections::hash_map::Entry;
 
 use rustc_hash::FxHashMap;
 
@@ -27,8 +26,9 @@ pub(super) struct BatchView<'e, 'b> {
     // Every key read or written.
     known: FxHashMap<EntityKey, Slot<'b>>,
     // The written keys whose object is now in each parent-named scope
-    // (`Scope::of`), so listing a scope does not scan every write.
-    written_in: FxHashMap<Scope, BTreeSet<EntityKey>>,
+    // (`Scope::of`), so listing a scope does not scan every write. Built at
+    // the batch's first scope listing (most batches list none), then kept.
+    written_in: Option<FxHashMap<Scope, BTreeSet<EntityKey>>>,
 }
 
 impl<'e, 'b> BatchView<'e, 'b> {
@@ -37,7 +37,7 @@ impl<'e, 'b> BatchView<'e, 'b> {
         Self {
             engine,
             known: FxHashMap::with_capacity_and_hasher(size, Default::default()),
-            written_in: FxHashMap::default(),
+            written_in: None,
         }
     }
 
@@ -81,32 +81,20 @@ impl<'e, 'b> BatchView<'e, 'b> {
 
     /// Writes the key's object (`None`: removes it).
     fn write(&mut self, key: EntityKey, now: Option<Cow<'b, Record>>) {
-        if let Some(record) = &now {
-            for scope in Scope::of(record) {
-                self.written_in.entry(scope).or_default().insert(key);
-            }
-        }
-        let old = match self.known.entry(key) {
-            Entry::Occupied(mut slot) => {
-                let slot = slot.get_mut();
-                // Only a written object is in `written_in`.
-                let old = std::mem::replace(&mut slot.now, now).filter(|_| slot.written);
-                slot.written = true;
-                old
-            }
-            Entry::Vacant(slot) => {
-                slot.insert(Slot { now, written: true });
-                None
-            }
-        };
-        if let Some(old) = old {
-            let now = self.known.get(&key).and_then(|slot| slot.now.as_deref());
-            for scope in Scope::of(&old) {
-                if now.is_some_and(|now| Scope::of(now).any(|s| s == scope)) {
-                    continue;
+        let slot = Slot { now, written: true };
+        let old = self.known.insert(key, slot).filter(|old| old.written);
+        if let Some(written_in) = &mut self.written_in {
+            // Only a written object is in `written_in`.
+            if let Some(old) = old.as_ref().and_then(|old| old.now.as_deref()) {
+                for scope in Scope::of(old) {
+                    if let Some(keys) = written_in.get_mut(&scope) {
+                        keys.remove(&key);
+                    }
                 }
-                if let Some(keys) = self.written_in.get_mut(&scope) {
-                    keys.remove(&key);
+            }
+            if let Some(now) = self.known.get(&key).and_then(|slot| slot.now.as_deref()) {
+                for scope in Scope::of(now) {
+                    written_in.entry(scope).or_default().insert(key);
                 }
             }
         }
@@ -123,6 +111,20 @@ impl<'e, 'b> BatchView<'e, 'b> {
 
     pub(super) fn delete(&mut self, key: EntityKey) {
         self.write(key, None);
+    }
+
+    /// The written keys by parent-named scope, built on first use.
+    fn written_in(&mut self) -> &FxHashMap<Scope, BTreeSet<EntityKey>> {
+        let known = &self.known;
+        self.written_in.get_or_insert_with(|| {
+            let mut written_in: FxHashMap<Scope, BTreeSet<EntityKey>> = FxHashMap::default();
+            for (key, slot) in known.iter().filter(|(_, slot)| slot.written) {
+                for scope in slot.now.iter().flat_map(|now| Scope::of(now)) {
+                    written_in.entry(scope).or_default().insert(*key);
+                }
+            }
+            written_in
+        })
     }
 
     /// The scope's keys now, ascending: the engine's, less what the batch
@@ -142,7 +144,7 @@ impl<'e, 'b> BatchView<'e, 'b> {
                 let in_scope = slot.written && slot.now.as_ref().is_some_and(|r| scope.contains(r));
                 in_scope.then_some(*key)
             }));
-        } else if let Some(written) = self.written_in.get(&scope) {
+        } else if let Some(written) = self.written_in().get(&scope) {
             keys.extend(written.iter().copied());
         }
         if keys.len() > before {
