@@ -76,6 +76,14 @@ impl<S: Ord + Copy, K: Ord + Copy, V> Scoped<S, K, V> {
             .unwrap_or_default()
     }
 
+    /// The keys of a scope as entity keys, ascending.
+    fn entity_keys(&self, scope: &S, key: fn(K) -> EntityKey) -> Vec<EntityKey> {
+        self.index
+            .get(scope)
+            .map(|keys| keys.iter().map(|k| key(*k)).collect())
+            .unwrap_or_default()
+    }
+
     fn values_in(&self, scope: &S) -> Vec<&V> {
         self.index
             .get(scope)
@@ -294,23 +302,13 @@ impl Data {
                 .unwrap_or_default()
         }
         match scope {
-            Scope::GuildChannels(g) => self
-                .channels
-                .keys_in(&Some(g))
-                .into_iter()
-                .map(EntityKey::Channel)
-                .collect(),
+            Scope::GuildChannels(g) => self.channels.entity_keys(&Some(g), EntityKey::Channel),
             Scope::ChannelThreads(parent) => self
                 .threads_by_parent
                 .range((parent, ChannelId::new(0))..=(parent, ChannelId::new(u64::MAX)))
                 .map(|(_, thread)| EntityKey::Channel(*thread))
                 .collect(),
-            Scope::ChannelMessages(c) => self
-                .messages
-                .keys_in(&c)
-                .into_iter()
-                .map(EntityKey::Message)
-                .collect(),
+            Scope::ChannelMessages(c) => self.messages.entity_keys(&c, EntityKey::Message),
             // Messages whose channel is not cached still name their guild.
             Scope::GuildMessages(g) => self
                 .messages
@@ -331,40 +329,19 @@ impl Data {
                 .iter()
                 .flat_map(|(g, inner)| inner.keys().map(|u| EntityKey::Member(*g, *u)))
                 .collect(),
-            Scope::GuildRoles(g) => self
-                .roles
-                .keys_in(&g)
-                .into_iter()
-                .map(EntityKey::Role)
-                .collect(),
-            Scope::GuildEmojis(g) => self
-                .emojis
-                .keys_in(&g)
-                .into_iter()
-                .map(EntityKey::Emoji)
-                .collect(),
-            Scope::GuildStickers(g) => self
-                .stickers
-                .keys_in(&Some(g))
-                .into_iter()
-                .map(EntityKey::Sticker)
-                .collect(),
+            Scope::GuildRoles(g) => self.roles.entity_keys(&g, EntityKey::Role),
+            Scope::GuildEmojis(g) => self.emojis.entity_keys(&g, EntityKey::Emoji),
+            Scope::GuildStickers(g) => self.stickers.entity_keys(&Some(g), EntityKey::Sticker),
             Scope::GuildVoiceStates(g) => {
                 users(&self.voice_states, &g, |u| EntityKey::VoiceState(g, u))
             }
             Scope::GuildPresences(g) => users(&self.presences, &g, |u| EntityKey::Presence(g, u)),
             Scope::GuildStageInstances(g) => self
                 .stage_instances
-                .keys_in(&g)
-                .into_iter()
-                .map(EntityKey::StageInstance)
-                .collect(),
+                .entity_keys(&g, EntityKey::StageInstance),
             Scope::GuildScheduledEvents(g) => self
                 .scheduled_events
-                .keys_in(&g)
-                .into_iter()
-                .map(EntityKey::ScheduledEvent)
-                .collect(),
+                .entity_keys(&g, EntityKey::ScheduledEvent),
             Scope::ThreadMembers(t) => {
                 users(&self.thread_members, &t, |u| EntityKey::ThreadMember(t, u))
             }
