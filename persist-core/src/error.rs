@@ -58,6 +58,18 @@ pub enum Error {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
 
+    /// The store exists but this process cannot write it (a read-only file
+    /// or directory, a read-only mount); found when the store is opened.
+    #[error("{backend} store {path} cannot be written: {reason}")]
+    Unwritable {
+        /// Which backend.
+        backend: &'static str,
+        /// The store's path.
+        path: String,
+        /// What refused the write.
+        reason: String,
+    },
+
     /// A stored record could not be decoded; the store keeps working.
     #[error("stored record {key} could not be decoded: {reason}")]
     Corrupt {
@@ -97,6 +109,32 @@ pub enum Error {
     Rejected {
         /// How many were rejected while the call waited.
         count: u64,
+    },
+
+    /// `flush` (or a `Counts` read) waited `CacheConfig::flush_timeout` and
+    /// the queue was still not committed: the store is failing (see
+    /// `CacheStats::last_error`). Nothing is lost: the writer keeps retrying.
+    #[error(
+        "{pending} mutation(s) were still not committed after {waited:?}; the store is failing \
+         (see stats().last_error) and the writer keeps retrying"
+    )]
+    FlushTimedOut {
+        /// Mutations queued or in flight when the wait gave up.
+        pending: usize,
+        /// How long it waited.
+        waited: std::time::Duration,
+    },
+
+    /// `shutdown` could not commit everything within
+    /// `CacheConfig::flush_timeout`; what was not committed is in the
+    /// dead-letter list (`Cache::take_dead_letters`), in arrival order.
+    #[error(
+        "shutdown: {count} mutation(s) could not be committed in time; they were moved to \
+         the dead-letter list (Cache::take_dead_letters)"
+    )]
+    NotCommitted {
+        /// How many mutations were not committed.
+        count: usize,
     },
 
     /// A store answered a read with the wrong kind of answer (a backend bug).

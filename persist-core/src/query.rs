@@ -202,3 +202,32 @@ impl Answer {
         }
     }
 }
+
+/// One item of a list read (a page, a guild's members): a stored object
+/// that cannot be decoded ([`Error::Corrupt`](crate::Error::Corrupt)) is
+/// left out and logged with its key, so one bad row never makes a channel
+/// or a guild unreadable; any other error fails the read. A point read of
+/// that object still returns the error.
+///
+/// ```
+/// use persist_core::{Error, listed};
+/// let bad: persist_core::Result<u32> = Err(Error::Corrupt { key: "messages/1".into(), reason: "bad".into() });
+/// assert_eq!(listed("sqlite", bad)?, None);
+/// assert_eq!(listed("sqlite", Ok(5))?, Some(5));
+/// # Ok::<(), Error>(())
+/// ```
+pub fn listed<T>(backend: &'static str, item: crate::Result<T>) -> crate::Result<Option<T>> {
+    match item {
+        Ok(item) => Ok(Some(item)),
+        Err(crate::Error::Corrupt { key, reason }) => {
+            tracing::error!(
+                backend,
+                key,
+                reason,
+                "a stored object could not be decoded; left out of a list read"
+            );
+            Ok(None)
+        }
+        Err(other) => Err(other),
+    }
+}

@@ -365,6 +365,67 @@ async fn an_outage_keeps_everything_until_the_store_recovers() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_that_refuses_every_write_does_not_hang_flush_or_shutdown() {
+    let store = TestStore {
+        down: Arc::new(AtomicBool::new(true)),
+        ..Default::default()
+    };
+    let config = CacheConfig {
+        flush_timeout: Duration::from_millis(300),
+        ..fast_retries()
+    };
+    let cache = Cache::new(store.clone(), Ruleset::default(), config).unwrap();
+    for i in 0..20 {
+        cache.enqueue(Mutation::upsert(fx::user(i))).await.unwrap();
+    }
+    let bound = Duration::from_secs(20);
+    let flushed = tokio::time::timeout(bound, cache.flush())
+        .await
+        .expect("flush did not give up within its timeout");
+    assert!(
+        matches!(flushed, Err(Error::FlushTimedOut { pending: 20, .. })),
+        "{flushed:?}"
+    );
+    // The queue is still there: reads see it, the writer keeps trying.
+    assert!(cache.user(UserId::new(7)).await.unwrap().is_some());
+    let shut = tokio::time::timeout(bound, cache.shutdown())
+        .await
+        .expect("shutdown did not give up within its timeout");
+    assert!(
+        matches!(shut, Err(Error::NotCommitted { count: 20 })),
+        "{shut:?}"
+    );
+    assert!(shut.unwrap_err().to_string().contains("take_dead_letters"));
+    // Every mutation is handed back, in order, with the store's error.
+    let letters = cache.take_dead_letters();
+    let users: Vec<u64> = letters
+        .iter()
+        .filter_map(|l| match &l.mutation {
+            Mutation::Upsert(record) => match &**record {
+                Record::User(u) => Some(u.id.get()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    assert_eq!(users, (0..20).collect::<Vec<_>>());
+    assert!(
+        letters[0].error.contains("disk unplugged"),
+        "{}",
+        letters[0].error
+    );
+    assert_eq!(cache.stats().queued, 0);
+    // Recoverable: a healthy store takes them as they are.
+    let healthy = MemoryStore::open(&Migrations::new()).await.unwrap();
+    let again = Cache::new(healthy.clone(), Ruleset::default(), fast_retries()).unwrap();
+    for letter in letters {
+        again.enqueue(letter.mutation).await.unwrap();
+    }
+    again.shutdown().await.unwrap();
+    assert_eq!(healthy.counts().await.unwrap().users, 20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reaction_counts_are_never_counted_twice_by_reads() {
     // Commits are slow and frequent, so reads often overlap a batch in flight.
     let store = TestStore {

@@ -4,6 +4,11 @@ use persist_core::model::{Channel, Message};
 use persist_core::{Answer, Counts, Entity, EntityKey, Error, GuildId, MessagePage, Query, Record};
 
 use crate::codec::decode;
+
+/// An item of a list read: an undecodable object is left out and logged.
+fn listed<T>(item: Result<T, Error>) -> Result<Option<T>, Error> {
+    persist_core::listed("kv", item)
+}
 use crate::engine::KvRead;
 use crate::{Space, key, location};
 
@@ -71,7 +76,8 @@ fn indexed<T: Entity>(
     for (k, _) in view.range(index, &from, &to, false, usize::MAX)? {
         let Some(id) = key::second(&k) else { continue };
         if let Some(value) = view.get(objects, &key::one(id))?
-            && let Some(object) = T::from_record(decode_scanned(objects, &value, &key::one(id))?)
+            && let Some(record) = listed(decode_scanned(objects, &value, &key::one(id)))?
+            && let Some(object) = T::from_record(record)
         {
             out.push(object);
         }
@@ -95,17 +101,17 @@ fn per_user<T: Entity>(
         None => 0,
     };
     let (from, to) = key::scope(scope, start, None);
-    view.range(space, &from, &to, false, limit)?
-        .iter()
-        .map(|(k, v)| {
-            decode_scanned(space, v, k).and_then(|r| {
-                T::from_record(r).ok_or_else(|| Error::Corrupt {
-                    key: space.name().into(),
-                    reason: "wrong kind".into(),
-                })
+    let mut out = Vec::new();
+    for (k, v) in view.range(space, &from, &to, false, limit)? {
+        let object = decode_scanned(space, &v, &k).and_then(|r| {
+            T::from_record(r).ok_or_else(|| Error::Corrupt {
+                key: space.name().into(),
+                reason: "wrong kind".into(),
             })
-        })
-        .collect()
+        });
+        out.extend(listed(object)?);
+    }
+    Ok(out)
 }
 
 fn channel_messages(
@@ -118,8 +124,10 @@ fn channel_messages(
         let mut out = Vec::with_capacity(pairs.len());
         for (k, _) in pairs {
             if let Some(id) = key::second(&k)
-                && let Some(m) =
-                    get::<Message>(view, EntityKey::Message(persist_core::MessageId::new(id)))?
+                && let Some(Some(m)) = listed(get::<Message>(
+                    view,
+                    EntityKey::Message(persist_core::MessageId::new(id)),
+                ))?
             {
                 out.push(m);
             }

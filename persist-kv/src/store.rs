@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use persist_core::write::run_blocking as blocking;
 use persist_core::{Answer, AppliedHook, Error, Migrations, Mutation, Query, Result, Store};
 use tokio::sync::Mutex;
 
@@ -52,14 +53,6 @@ pub fn batch_writes(view: &dyn KvRead, layout: u32, batch: &[Mutation]) -> Resul
     let mut txn = Txn::new(view, layout);
     txn.commit(&changes)?;
     Ok(txn.into_writes())
-}
-
-/// Runs blocking engine work without stalling the async runtime's other tasks.
-fn blocking<T>(work: impl FnOnce() -> T) -> T {
-    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
-        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
-        _ => work(),
-    }
 }
 
 /// A store over a key-value engine: one write transaction per batch, reads
@@ -149,8 +142,11 @@ impl<E: KvEngine> Store for KvStore<E> {
     }
 
     async fn read(&self, query: &Query) -> Result<Answer> {
-        let view = self.engine.read()?;
-        crate::read::answer(&*view, query)
+        // Reads touch files (a page cache miss): off the async worker.
+        blocking(|| {
+            let view = self.engine.read()?;
+            crate::read::answer(&*view, query)
+        })
     }
 
     async fn schema_version(&self) -> Result<u32> {

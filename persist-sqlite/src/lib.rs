@@ -42,12 +42,14 @@
 //! ```
 #![warn(missing_docs)]
 
+mod committed;
 mod config;
 mod migrate;
 mod read;
 mod store;
 mod table;
 mod write;
+mod writer;
 
 pub use config::{Durability, SqliteConfig};
 pub use migrate::code_schema_version;

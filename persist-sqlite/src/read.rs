@@ -7,8 +7,19 @@ use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
 use crate::store::{SqliteStore, backend_error};
-use crate::table::{Table, sql_id};
-use crate::write::decode;
+use crate::table::{Table, read_object, sql_id};
+
+/// Decodes a row's `data` column into an object of the table's kind.
+fn decode(table: Table, key: &str, row: &SqliteRow) -> Result<Record> {
+    let data: &str = row.try_get("data").map_err(|e| Error::Corrupt {
+        key: key.to_owned(),
+        reason: e.to_string(),
+    })?;
+    read_object(table, data).map_err(|e| Error::Corrupt {
+        key: format!("{} {key}", table.name()),
+        reason: e.to_string(),
+    })
+}
 
 /// Runs a query returning `data` rows, with up to three integer binds.
 async fn rows(
@@ -27,16 +38,19 @@ async fn rows(
         .map_err(backend_error(what.to_owned()))
 }
 
+/// The objects of a list read; an undecodable row is left out and logged.
 fn all<T: Entity>(table: Table, rows: &[SqliteRow]) -> Result<Vec<T>> {
-    rows.iter()
-        .map(|row| {
-            let record = decode(table, "(list)", row)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let record = decode(table, "(list)", row).and_then(|record| {
             T::from_record(record).ok_or_else(|| Error::Corrupt {
                 key: table.name().into(),
                 reason: "wrong kind".into(),
             })
-        })
-        .collect()
+        });
+        out.extend(persist_core::listed("sqlite", record)?);
+    }
+    Ok(out)
 }
 
 async fn one(store: &SqliteStore, key: EntityKey) -> Result<Option<Record>> {

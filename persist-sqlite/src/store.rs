@@ -3,17 +3,19 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use persist_core::write::run_blocking;
 use persist_core::{
     Answer, AppliedHook, ConfigError, Error, Migrations, Mutation, Query, Result, Store, Timestamp,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{ConnectOptions as _, Connection as _, Row, SqliteConnection};
+use sqlx::{ConnectOptions as _, Connection as _, Row};
 use tokio::sync::Mutex;
 
 use crate::config::{Durability, SqliteConfig};
 use crate::migrate;
+use crate::writer::Writer;
 
 /// The page cache per connection: 64 MiB (a negative size is in KiB).
 pub const CACHE_SIZE_PRAGMA: &str = "-65536";
@@ -42,7 +44,8 @@ pub(crate) fn backend_error(context: impl Into<String>) -> impl FnOnce(sqlx::Err
 /// ```
 #[derive(Debug)]
 pub struct SqliteStore {
-    writer: Mutex<SqliteConnection>,
+    /// In-thread, behind an async lock: one batch at a time.
+    writer: Mutex<Writer>,
     readers: SqlitePool,
     path: String,
 }
@@ -72,6 +75,17 @@ impl SqliteStore {
             }
             .into());
         }
+        // SQLite takes the timeout in milliseconds as a C int.
+        let busy_ms = u64::try_from(config.busy_timeout.as_millis()).unwrap_or(u64::MAX);
+        if busy_ms > i32::MAX as u64 {
+            return Err(ConfigError::OutOfRange {
+                setting: "busy_timeout (milliseconds)",
+                min: 0,
+                max: i32::MAX as u64,
+                value: busy_ms,
+            }
+            .into());
+        }
         let path = config.path.display().to_string();
         if let Some(parent) = config.path.parent().filter(|p| !p.as_os_str().is_empty())
             && !parent.is_dir()
@@ -98,20 +112,19 @@ impl SqliteStore {
             // cache (2 MiB) turns index inserts into page faults.
             .pragma("cache_size", CACHE_SIZE_PRAGMA)
             .log_statements(tracing::log::LevelFilter::Trace);
-        let mut writer = options
+        // The writer first: it refuses a file that is not a database or
+        // that this process cannot write, before migrations touch it.
+        let writer = run_blocking(|| Writer::open(&config, &path))?;
+        let mut migrator = options
             .clone()
-            .create_if_missing(true)
             .connect()
             .await
             .map_err(backend_error(format!("opening {path}")))?;
-        // A file that is not a database fails here, before anything is written.
-        sqlx::query("SELECT count(*) FROM sqlite_master")
-            .fetch_one(&mut writer)
-            .await
-            .map_err(backend_error(format!(
-                "reading {path} (is it a SQLite database?)"
-            )))?;
-        migrate::migrate(&mut writer, version).await?;
+        let migrated = migrate::migrate(&mut migrator, version).await;
+        let closed = migrator.close().await.map_err(backend_error(format!(
+            "closing the migration connection to {path}"
+        )));
+        migrated.and(closed)?;
         let readers = SqlitePoolOptions::new()
             .max_connections(config.readers)
             .min_connections(0)
@@ -136,14 +149,7 @@ impl SqliteStore {
     /// Runs SQLite's `PRAGMA integrity_check`; `Ok(())` when it says "ok".
     pub async fn integrity_check(&self) -> Result<()> {
         let mut writer = self.writer.lock().await;
-        let rows = sqlx::query("PRAGMA integrity_check")
-            .fetch_all(&mut *writer)
-            .await
-            .map_err(backend_error("running integrity_check"))?;
-        let report: Vec<String> = rows
-            .iter()
-            .filter_map(|r| r.try_get::<String, _>(0).ok())
-            .collect();
+        let report = run_blocking(|| writer.integrity_check())?;
         if report == ["ok"] {
             Ok(())
         } else {
@@ -157,11 +163,8 @@ impl SqliteStore {
     /// Closes the connections, checkpointing the WAL into the main file.
     pub async fn close(self) -> Result<()> {
         self.readers.close().await;
-        self.writer
-            .into_inner()
-            .close()
-            .await
-            .map_err(backend_error("closing"))
+        let writer = self.writer.into_inner();
+        run_blocking(|| writer.close())
     }
 
     pub(crate) fn readers(&self) -> &SqlitePool {
@@ -177,27 +180,7 @@ impl Store for SqliteStore {
 
     async fn apply(&self, batch: &[Mutation]) -> Result<()> {
         let mut writer = self.writer.lock().await;
-        sqlx::query("BEGIN IMMEDIATE")
-            .execute(&mut *writer)
-            .await
-            .map_err(backend_error(
-                "starting a batch (is the database locked by another process?)",
-            ))?;
-        match crate::write::apply(&mut writer, batch).await {
-            Ok(()) => match sqlx::query("COMMIT").execute(&mut *writer).await {
-                Ok(_) => Ok(()),
-                Err(e) => {
-                    let _ = sqlx::query("ROLLBACK").execute(&mut *writer).await;
-                    Err(backend_error("committing a batch")(e))
-                }
-            },
-            Err(e) => {
-                if let Err(rollback) = sqlx::query("ROLLBACK").execute(&mut *writer).await {
-                    tracing::error!(error = %rollback, "rolling back a failed batch failed");
-                }
-                Err(e)
-            }
-        }
+        run_blocking(|| writer.apply(batch))
     }
 
     async fn read(&self, query: &Query) -> Result<Answer> {
@@ -205,8 +188,12 @@ impl Store for SqliteStore {
     }
 
     async fn schema_version(&self) -> Result<u32> {
-        let mut writer = self.writer.lock().await;
-        migrate::stored_schema_version(&mut writer).await
+        let mut reader = self
+            .readers
+            .acquire()
+            .await
+            .map_err(backend_error("reading the schema version"))?;
+        migrate::stored_schema_version(&mut reader).await
     }
 
     async fn applied_hooks(&self) -> Result<Vec<AppliedHook>> {
@@ -237,15 +224,6 @@ impl Store for SqliteStore {
 
     async fn record_hook(&self, hook: &AppliedHook) -> Result<()> {
         let mut writer = self.writer.lock().await;
-        sqlx::query(
-            "INSERT OR REPLACE INTO persist_hooks (version, name, applied_at) VALUES (?1, ?2, ?3)",
-        )
-        .bind(i64::from(hook.version))
-        .bind(&hook.name)
-        .bind(hook.applied_at.unix_micros())
-        .execute(&mut *writer)
-        .await
-        .map_err(backend_error("recording a migration hook"))?;
-        Ok(())
+        run_blocking(|| writer.record_hook(hook))
     }
 }

@@ -285,6 +285,10 @@ pub(crate) struct Statements {
     pub delete: &'static str,
     /// Selects `data` by key (?1, ?2).
     pub get: &'static str,
+    /// Selects `(position, data)` of every stored key of a JSON array bound
+    /// as ?1 (`k` or `[k1, k2]` each); the array drives the loop, each key
+    /// one index seek.
+    pub get_many: &'static str,
 }
 
 fn build(table: Table) -> Statements {
@@ -330,8 +334,21 @@ fn build(table: Table) -> Statements {
             key[0], key[1]
         )
     };
+    let get_many = if key.len() == 1 {
+        format!(
+            "SELECT j.key, t.data FROM json_each(?1) AS j CROSS JOIN {name} AS t WHERE t.{} = j.value",
+            key[0]
+        )
+    } else {
+        format!(
+            "SELECT j.key, t.data FROM json_each(?1) AS j CROSS JOIN {name} AS t \
+             WHERE t.{} = j.value ->> 0 AND t.{} = j.value ->> 1",
+            key[0], key[1]
+        )
+    };
     Statements {
         upsert: Box::leak(upsert.into_boxed_str()),
+        get_many: Box::leak(get_many.into_boxed_str()),
         delete: Box::leak(delete.into_boxed_str()),
         get: Box::leak(get.into_boxed_str()),
     }

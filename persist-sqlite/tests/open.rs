@@ -225,3 +225,108 @@ async fn a_corrupt_row_is_reported_with_its_key_and_the_store_keeps_working() {
             .is_some()
     );
 }
+
+#[tokio::test]
+async fn an_undecodable_row_is_left_out_of_a_page_not_failing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("page.db");
+    let store = SqliteStore::open(SqliteConfig::new(&path), &Migrations::new())
+        .await
+        .unwrap();
+    let ids = [1u64 << 40, (1 << 40) + 1, (1 << 40) + 2];
+    store
+        .apply(&ids.map(|id| Mutation::upsert(fx::message(MessageId::new(id), 10, 1))))
+        .await
+        .unwrap();
+    // A row some other tool wrote: too deep for serde_json to read back.
+    let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+    let mut conn = raw(&path).await;
+    sqlx::query("UPDATE messages SET data = json_set(data, '$.deep', json(?1)) WHERE id = ?2")
+        .bind(deep)
+        .bind(ids[1] as i64)
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let page = store
+        .channel_messages(
+            persist_core::ChannelId::new(10),
+            persist_core::MessagePage::Latest,
+            50,
+        )
+        .await
+        .unwrap();
+    let got: Vec<u64> = page.iter().map(|m| m.id.get()).collect();
+    assert_eq!(got, [ids[2], ids[0]]);
+    // Asked for by id, it is an error naming it.
+    let err = store.message(MessageId::new(ids[1])).await.unwrap_err();
+    assert!(matches!(err, Error::Corrupt { .. }), "{err}");
+}
+
+const READ_ONLY_ENV: &str = "PERSIST_SQLITE_READ_ONLY_DB";
+
+/// Opens the file named by the environment, which this process may not
+/// write; run by `a_read_only_file_is_refused_at_open` as another user.
+#[tokio::test]
+#[ignore = "helper process of a_read_only_file_is_refused_at_open"]
+async fn read_only_child() {
+    let Ok(path) = std::env::var(READ_ONLY_ENV) else {
+        return;
+    };
+    let err = SqliteStore::open(SqliteConfig::new(&path), &Migrations::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Unwritable { .. }), "{err}");
+    assert!(err.to_string().contains("cannot be written"), "{err}");
+}
+
+#[tokio::test]
+async fn a_read_only_file_is_refused_at_open() {
+    use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+    use std::os::unix::process::CommandExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("read-only.db");
+    let store = SqliteStore::open(SqliteConfig::new(&path), &Migrations::new())
+        .await
+        .unwrap();
+    store.apply(&[Mutation::upsert(fx::user(1))]).await.unwrap();
+    store.close().await.unwrap();
+    let set_mode = |p: &std::path::Path, mode| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+    set_mode(&path, 0o444);
+    set_mode(dir.path(), 0o555);
+    let as_root = std::fs::metadata(&path).unwrap().uid() == 0;
+    if as_root {
+        // Permissions do not bind root: open it as `nobody` in a child.
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "read_only_child", "--ignored", "--nocapture"])
+            .env(READ_ONLY_ENV, &path)
+            .uid(65534)
+            .gid(65534)
+            .status()
+            .unwrap();
+        set_mode(dir.path(), 0o755);
+        assert!(
+            status.success(),
+            "the read-only open did not fail as it should"
+        );
+    } else {
+        let err = SqliteStore::open(SqliteConfig::new(&path), &Migrations::new())
+            .await
+            .unwrap_err();
+        set_mode(dir.path(), 0o755);
+        assert!(matches!(err, Error::Unwritable { .. }), "{err}");
+    }
+    // Made writable again, it opens with its data.
+    set_mode(&path, 0o644);
+    let store = SqliteStore::open(SqliteConfig::new(&path), &Migrations::new())
+        .await
+        .unwrap();
+    assert!(
+        store
+            .user(persist_core::UserId::new(1))
+            .await
+            .unwrap()
+            .is_some()
+    );
+}

@@ -58,6 +58,14 @@ pub struct CacheConfig {
     pub dead_letter_capacity: usize,
     /// How often messages past the ruleset's age limit are pruned.
     pub prune_interval: Duration,
+    /// The longest `Cache::flush` (and a `Counts` read) waits for the
+    /// queue to commit, and `Cache::shutdown` for the queue to drain, before
+    /// giving up with an error that says how many mutations are not
+    /// committed: a store that refuses every write (a full disk, a file
+    /// made read-only) must not hang the bot's exit. After `flush` gives up
+    /// the writer keeps retrying; after `shutdown` gives up the mutations
+    /// are moved to the dead-letter list (`Cache::take_dead_letters`).
+    pub flush_timeout: Duration,
 }
 
 impl Default for CacheConfig {
@@ -72,6 +80,7 @@ impl Default for CacheConfig {
             retry_attempts: 6,
             dead_letter_capacity: 10_000,
             prune_interval: Duration::from_secs(60),
+            flush_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -117,6 +126,7 @@ impl CacheConfig {
         nonzero("batch_delay", self.batch_delay)?;
         nonzero("retry_initial", self.retry_initial)?;
         nonzero("prune_interval", self.prune_interval)?;
+        nonzero("flush_timeout", self.flush_timeout)?;
         if self.retry_max < self.retry_initial {
             return Err(ConfigError::OutOfRange {
                 setting: "retry_max (ms)",

@@ -75,12 +75,38 @@ impl Inner {
 
     /// The mutation as the ruleset keeps it, or `None` (counted) when
     /// nothing of it is cached.
+    /// A mutation no store could read back (nested deeper than
+    /// [`MAX_NESTING`](crate::MAX_NESTING)) goes to the dead-letter list.
     fn admit(&self, mutation: Mutation, now: SystemTime) -> Option<Mutation> {
         let kept = self.rules.filter(mutation, now);
-        if kept.is_none() {
-            Counters::add(&self.counters.filtered, 1);
+        match kept {
+            None => Counters::add(&self.counters.filtered, 1),
+            Some(mutation) if !crate::nesting::within_limit(&mutation) => {
+                self.reject(mutation, crate::nesting::TooDeep.to_string());
+                return None;
+            }
+            Some(_) => {}
         }
         kept
+    }
+
+    /// Keeps a mutation the store cannot take in the dead-letter list,
+    /// counted and logged.
+    fn reject(&self, mutation: Mutation, error: String) {
+        Counters::add(&self.counters.rejected, 1);
+        tracing::error!(
+            backend = self.store.backend(),
+            %error,
+            mutation = ?mutation,
+            "mutation could not be stored; kept in the dead-letter list"
+        );
+        let mut dead = self.lock_dead_letters();
+        if dead.len() >= self.config.dead_letter_capacity {
+            dead.pop_front();
+            Counters::add(&self.counters.dead_letters_dropped, 1);
+            tracing::error!("dead-letter list full; the oldest entry was dropped");
+        }
+        dead.push_back(DeadLetter { mutation, error });
     }
 
     /// Filters, sheds if over budget, and queues; never waits.
@@ -215,8 +241,10 @@ impl Cache {
         &self.inner.store
     }
 
-    /// Queues a mutation after applying the ruleset. Never waits for the
-    /// disk; waits for room while the queue is past its soft bound
+    /// Queues a mutation after applying the ruleset. A mutation nested
+    /// deeper than [`MAX_NESTING`](crate::MAX_NESTING) levels (no store
+    /// could read it back) is not queued: it goes to the dead-letter list,
+    /// counted in `stats().rejected`. Never waits for the disk; waits for room while the queue is past its soft bound
     /// (`queue_capacity`), which is how callers that can wait are slowed down
     /// when the store falls behind.
     pub async fn enqueue(&self, mutation: Mutation) -> Result<()> {
@@ -349,7 +377,9 @@ impl Cache {
     }
 
     /// Returns once everything enqueued before the call is durable. Fails
-    /// with [`Error::Rejected`] if mutations were rejected meanwhile.
+    /// with [`Error::Rejected`] if mutations were rejected meanwhile, and
+    /// with [`Error::FlushTimedOut`] if the store has not committed them
+    /// within [`CacheConfig::flush_timeout`] (they stay queued).
     pub async fn flush(&self) -> Result<()> {
         let rejected_before = Counters::get(&self.inner.counters.rejected);
         self.settle_queued().await?;
@@ -360,7 +390,8 @@ impl Cache {
         Ok(())
     }
 
-    /// Waits until everything enqueued before the call is committed or rejected.
+    /// Waits until everything enqueued before the call is committed or
+    /// rejected, for at most the flush timeout.
     async fn settle_queued(&self) -> Result<()> {
         let target = self.inner.queue.next_seq.load(Ordering::Acquire);
         let mut durable = self.inner.durable.subscribe();
@@ -369,16 +400,32 @@ impl Cache {
         }
         self.inner.flush_requested.store(true, Ordering::Release);
         self.inner.wake.notify_one();
-        durable
-            .wait_for(|d| *d >= target)
-            .await
-            .map_err(|_| Error::Closed)?;
-        Ok(())
+        let waited = self.inner.config.flush_timeout;
+        match tokio::time::timeout(waited, durable.wait_for(|d| *d >= target)).await {
+            Ok(settled) => settled.map(drop).map_err(|_| Error::Closed),
+            Err(_) => {
+                let pending = self.inner.queue.len.load(Ordering::Acquire);
+                tracing::error!(
+                    backend = self.inner.store.backend(),
+                    pending,
+                    ?waited,
+                    last_error = ?self.inner.lock_last_error().as_deref(),
+                    "the queue did not commit in time; the writer keeps retrying"
+                );
+                Err(Error::FlushTimedOut { pending, waited })
+            }
+        }
     }
 
     /// Stops accepting mutations, commits everything queued and stops the
     /// background tasks. Later calls return at once.
+    ///
+    /// It waits at most [`CacheConfig::flush_timeout`]: if the store still
+    /// refuses the queue then, the writer is stopped, what was not committed
+    /// moves to the dead-letter list (in arrival order, past its capacity:
+    /// nothing is dropped) and the call fails with [`Error::NotCommitted`].
     pub async fn shutdown(&self) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + self.inner.config.flush_timeout;
         let result = self.flush().await;
         self.inner.queue.closed.store(true, Ordering::Release);
         self.inner.wake.notify_one();
@@ -388,15 +435,48 @@ impl Cache {
         let tasks = std::mem::take(&mut *lock(&self.inner.tasks));
         let mut tasks = tasks.into_iter();
         // The writer drains the queue and then returns; the others just stop.
-        if let Some(writer) = tasks.next()
-            && let Err(error) = writer.await
-        {
-            tracing::error!(%error, "the cache writer task failed");
+        if let Some(mut writer) = tasks.next() {
+            match tokio::time::timeout_at(deadline, &mut writer).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => tracing::error!(%error, "the cache writer task failed"),
+                Err(_) => {
+                    // Stopped between commits: a store applies a batch
+                    // whole or not at all, and an unsettled batch is
+                    // still in the queue.
+                    writer.abort();
+                    let _ = writer.await;
+                }
+            }
         }
         for task in tasks {
             task.abort();
         }
-        result
+        let unsettled = self.inner.queue.drain_unsettled();
+        if unsettled.is_empty() {
+            return result;
+        }
+        let count = unsettled.len();
+        let reason = format!(
+            "not committed before shutdown: {}",
+            self.inner
+                .lock_last_error()
+                .as_deref()
+                .unwrap_or("the store did not answer in time")
+        );
+        tracing::error!(
+            backend = self.inner.store.backend(),
+            count,
+            %reason,
+            "shutdown gave up on the store; the mutations are in the dead-letter list"
+        );
+        Counters::add(&self.inner.counters.rejected, count as u64);
+        self.inner
+            .lock_dead_letters()
+            .extend(unsettled.into_iter().map(|mutation| DeadLetter {
+                mutation,
+                error: reason.clone(),
+            }));
+        Err(Error::NotCommitted { count })
     }
 
     /// The pipeline's counters and health.

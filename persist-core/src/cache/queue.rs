@@ -212,6 +212,23 @@ impl Queue {
         (batch, taken, bytes)
     }
 
+    /// Takes everything not settled, in apply order (the batch in flight,
+    /// then the sealed and open mutations by arrival), emptying the queue:
+    /// what a shutdown that could not commit hands back.
+    pub fn drain_unsettled(&self) -> Vec<Mutation> {
+        let mut sealed = lock(&self.sealed);
+        self.seal_locked(&mut sealed);
+        let mut unsettled: Vec<Mutation> = lock(&self.in_flight)
+            .take()
+            .map(|batch| Arc::try_unwrap(batch).unwrap_or_else(|shared| (*shared).clone()))
+            .unwrap_or_default();
+        let segments: Vec<Segment> = sealed.drain(..).collect();
+        unsettled.extend(merge(&segments).into_iter().map(|q| q.mutation.clone()));
+        self.len.store(0, Ordering::Release);
+        self.bytes.store(0, Ordering::Release);
+        unsettled
+    }
+
     /// Replaces sealed segments by their compacted versions (`None`: the
     /// segment lost everything), skipping any the writer took meanwhile.
     /// Returns the segments that were replaced.

@@ -179,21 +179,8 @@ fn settle(inner: &Inner, stored: usize, rejected: Vec<DeadLetter>) {
             inner.resync_ready.notify_waiters();
         }
     } else {
-        Counters::add(&inner.counters.rejected, rejected.len() as u64);
-        let mut dead = inner.lock_dead_letters();
         for letter in rejected {
-            tracing::error!(
-                backend = inner.store.backend(),
-                error = %letter.error,
-                mutation = ?letter.mutation,
-                "mutation could not be stored; kept in the dead-letter list"
-            );
-            if dead.len() >= inner.config.dead_letter_capacity {
-                dead.pop_front();
-                Counters::add(&inner.counters.dead_letters_dropped, 1);
-                tracing::error!("dead-letter list full; the oldest entry was dropped");
-            }
-            dead.push_back(letter);
+            inner.reject(letter.mutation, letter.error);
         }
     }
 }

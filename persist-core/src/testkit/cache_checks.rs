@@ -31,7 +31,61 @@ pub(super) const CHECKS: &[(&str, Check)] = &[
     ("flush_and_shutdown_make_everything_durable", |f, n| {
         Box::pin(flush_and_shutdown_make_everything_durable(f, n))
     }),
+    (
+        "a_record_nested_too_deep_is_refused_and_its_channel_stays_readable",
+        |f, n| Box::pin(a_record_nested_too_deep_is_refused_and_its_channel_stays_readable(f, n)),
+    ),
 ];
+
+/// A message in channel 10 whose unknown field nests `levels` deep.
+fn deep_message(id: u64, levels: usize) -> crate::model::Message {
+    let mut value = json!(1);
+    for _ in 0..levels {
+        value = json!({ "a": value });
+    }
+    let mut message = fx::message(MessageId::new(id), 10, 1);
+    message.extra.insert("deep".into(), value);
+    message
+}
+
+async fn a_record_nested_too_deep_is_refused_and_its_channel_stays_readable(
+    f: &dyn StoreFactory,
+    n: &str,
+) -> Outcome {
+    let (cache, store) = cache(f, n, Ruleset::default(), CacheConfig::default()).await?;
+    cache
+        .enqueue_all([
+            Mutation::upsert(deep_message(1 << 40, 20)),
+            // Parsed from JSON it would be within serde_json's 128 levels;
+            // stored, it could never be read back.
+            Mutation::upsert(deep_message((1 << 40) + 1, 127)),
+            Mutation::upsert(deep_message((1 << 40) + 2, 1)),
+        ])
+        .await?;
+    cache.flush().await?;
+    let page = store
+        .channel_messages(ChannelId::new(10), MessagePage::Latest, 50)
+        .await?;
+    let ids: Vec<u64> = page.iter().map(|m| m.id.get()).collect();
+    ensure_eq!(ids, vec![(1 << 40) + 2, 1 << 40]);
+    ensure!(
+        store
+            .message(MessageId::new((1 << 40) + 1))
+            .await?
+            .is_none(),
+        "the refused message was stored"
+    );
+    let letters = cache.dead_letters();
+    ensure_eq!(letters.len(), 1);
+    ensure!(
+        letters[0].error.contains("levels deep"),
+        "{}",
+        letters[0].error
+    );
+    ensure_eq!(cache.stats().rejected, 1);
+    cache.shutdown().await?;
+    Ok(())
+}
 
 /// A cache whose batches wait (so queued writes stay queued) unless flushed.
 fn slow_config() -> CacheConfig {

@@ -42,3 +42,22 @@ impl Changes<'_> {
         self.puts.is_empty() && self.deletes.is_empty() && self.trims.is_empty()
     }
 }
+
+/// Runs an engine's synchronous work (a batch's transaction, a read of
+/// files) from an async `Store` method without stalling the runtime's other
+/// tasks: on tokio's multi-threaded runtime the worker hands its other tasks
+/// off first (`block_in_place`); elsewhere the work runs inline.
+///
+/// The work runs to its end once started: a caller's future dropped
+/// meanwhile cannot leave a transaction half done.
+///
+/// ```
+/// let sum = persist_core::write::run_blocking(|| 1 + 1);
+/// assert_eq!(sum, 2);
+/// ```
+pub fn run_blocking<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
+        _ => work(),
+    }
+}

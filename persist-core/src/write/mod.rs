@@ -41,7 +41,7 @@ mod engine;
 mod scope;
 mod view;
 
-pub use engine::{Changes, Engine};
+pub use engine::{Changes, Engine, run_blocking};
 pub use scope::Scope;
 
 use rustc_hash::FxHashSet;

@@ -1,0 +1,210 @@
+//! The committed state as the cache's write semantics read it
+//! ([`persist_core::write::Engine`]), inside the writer's transaction: one
+//! statement per table for a batch's point reads, one per scope listing.
+
+use persist_core::write::{Engine, Scope};
+use persist_core::{
+    ChannelId, EmojiId, EntityKey, Error, GuildId, MessageId, Record, Result, RoleId,
+    ScheduledEventId, StageInstanceId, StickerId, UserId,
+};
+use rusqlite::Connection;
+
+use crate::table::{Table, read_object, sql_id};
+
+pub(crate) fn engine_error(context: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> Error {
+    let context = context.into();
+    move |e| Error::backend("sqlite", context, e)
+}
+
+/// The writer connection's view of what is committed.
+pub(crate) struct Committed<'c>(pub &'c Connection);
+
+/// A stored id back as a snowflake (ids are stored as they came, below 2^63).
+fn id(v: i64) -> u64 {
+    v as u64
+}
+
+impl Committed<'_> {
+    /// Reads the keys of one table (`positions[i]` is where `keys[i]` goes
+    /// in `out`) with one statement.
+    fn get_table(
+        &self,
+        table: Table,
+        keys: &[(usize, EntityKey)],
+        out: &mut [Option<Record>],
+    ) -> Result<()> {
+        let mut json = String::with_capacity(keys.len() * 24 + 2);
+        json.push('[');
+        for (i, (_, key)) in keys.iter().enumerate() {
+            if i > 0 {
+                json.push(',');
+            }
+            match Table::key_values(key) {
+                (a, Some(b)) => json.push_str(&format!("[{a},{b}]")),
+                (a, None) => json.push_str(&a.to_string()),
+            }
+        }
+        json.push(']');
+        let mut statement = self
+            .0
+            .prepare_cached(table.statements().get_many)
+            .map_err(engine_error(format!("reading {}", table.name())))?;
+        let mut rows = statement
+            .query([&json])
+            .map_err(engine_error(format!("reading {}", table.name())))?;
+        while let Some(row) = rows
+            .next()
+            .map_err(engine_error(format!("reading {}", table.name())))?
+        {
+            let at: i64 = row
+                .get(0)
+                .map_err(engine_error(format!("reading {}", table.name())))?;
+            let Some((position, key)) = usize::try_from(at).ok().and_then(|at| keys.get(at)) else {
+                continue;
+            };
+            let data = row
+                .get_ref(1)
+                .and_then(|v| v.as_str().map_err(rusqlite::Error::from))
+                .map_err(|e| Error::Corrupt {
+                    key: key.to_string(),
+                    reason: e.to_string(),
+                })?;
+            out[*position] = Some(read_object(table, data).map_err(|e| Error::Corrupt {
+                key: key.to_string(),
+                reason: e.to_string(),
+            })?);
+        }
+        Ok(())
+    }
+
+    /// The rows of a key listing: one or two integer columns.
+    fn list(
+        &self,
+        sql: &'static str,
+        binds: &[i64],
+        key: impl Fn(i64, i64) -> EntityKey,
+    ) -> Result<Vec<EntityKey>> {
+        let mut statement = self
+            .0
+            .prepare_cached(sql)
+            .map_err(engine_error("listing keys"))?;
+        let two = statement.column_count() > 1;
+        let rows = statement
+            .query_map(rusqlite::params_from_iter(binds), |row| {
+                Ok((row.get(0)?, if two { row.get(1)? } else { 0 }))
+            })
+            .map_err(engine_error("listing keys"))?;
+        rows.map(|row| {
+            row.map(|(a, b)| key(a, b))
+                .map_err(engine_error("listing keys"))
+        })
+        .collect()
+    }
+}
+
+impl Engine for Committed<'_> {
+    fn get_many(&mut self, keys: &[EntityKey]) -> Result<Vec<Option<Record>>> {
+        let mut out = vec![None; keys.len()];
+        let mut by_table: Vec<Vec<(usize, EntityKey)>> = vec![Vec::new(); Table::ALL.len()];
+        for (position, key) in keys.iter().enumerate() {
+            by_table[Table::of(key) as usize].push((position, *key));
+        }
+        for (table, keys) in Table::ALL.into_iter().zip(&by_table) {
+            if !keys.is_empty() {
+                self.get_table(table, keys, &mut out)?;
+            }
+        }
+        Ok(out)
+    }
+
+    fn scope_keys(&mut self, scope: Scope) -> Result<Vec<EntityKey>> {
+        let channel = |v: i64, _| EntityKey::Channel(ChannelId::new(id(v)));
+        let message = |v: i64, _| EntityKey::Message(MessageId::new(id(v)));
+        match scope {
+            Scope::GuildChannels(g) => self.list(
+                "SELECT id FROM channels WHERE guild_id = ?1 ORDER BY id",
+                &[sql_id(g.get())],
+                channel,
+            ),
+            Scope::ChannelThreads(p) => self.list(
+                "SELECT id FROM channels WHERE parent_id = ?1 AND is_thread = 1 ORDER BY id",
+                &[sql_id(p.get())],
+                channel,
+            ),
+            Scope::ChannelMessages(c) => self.list(
+                "SELECT id FROM messages WHERE channel_id = ?1 ORDER BY id",
+                &[sql_id(c.get())],
+                message,
+            ),
+            Scope::GuildMessages(g) => self.list(
+                "SELECT id FROM messages WHERE guild_id = ?1 ORDER BY id",
+                &[sql_id(g.get())],
+                message,
+            ),
+            Scope::MessagesBefore(before) => self.list(
+                "SELECT id FROM messages WHERE id < ?1 ORDER BY id",
+                &[sql_id(before.get())],
+                message,
+            ),
+            Scope::GuildMembers(g) => self.list(
+                "SELECT user_id FROM members WHERE guild_id = ?1 ORDER BY user_id",
+                &[sql_id(g.get())],
+                |u, _| EntityKey::Member(g, UserId::new(id(u))),
+            ),
+            Scope::AllMembers => self.list(
+                "SELECT guild_id, user_id FROM members ORDER BY guild_id, user_id",
+                &[],
+                |g, u| EntityKey::Member(GuildId::new(id(g)), UserId::new(id(u))),
+            ),
+            Scope::GuildRoles(g) => self.list(
+                "SELECT id FROM roles WHERE guild_id = ?1 ORDER BY id",
+                &[sql_id(g.get())],
+                |v, _| EntityKey::Role(RoleId::new(id(v))),
+            ),
+            Scope::GuildEmojis(g) => self.list(
+                "SELECT id FROM emojis WHERE guild_id = ?1 ORDER BY id",
+                &[sql_id(g.get())],
+                |v, _| EntityKey::Emoji(EmojiId::new(id(v))),
+            ),
+            Scope::GuildStickers(g) => self.list(
+                "SELECT id FROM stickers WHERE guild_id = ?1 ORDER BY id",
+                &[sql_id(g.get())],
+                |v, _| EntityKey::Sticker(StickerId::new(id(v))),
+            ),
+            Scope::GuildVoiceStates(g) => self.list(
+                "SELECT user_id FROM voice_states WHERE guild_id = ?1 ORDER BY user_id",
+                &[sql_id(g.get())],
+                |u, _| EntityKey::VoiceState(g, UserId::new(id(u))),
+            ),
+            Scope::GuildPresences(g) => self.list(
+                "SELECT user_id FROM presences WHERE guild_id = ?1 ORDER BY user_id",
+                &[sql_id(g.get())],
+                |u, _| EntityKey::Presence(g, UserId::new(id(u))),
+            ),
+            Scope::GuildStageInstances(g) => self.list(
+                "SELECT id FROM stage_instances WHERE guild_id = ?1 ORDER BY id",
+                &[sql_id(g.get())],
+                |v, _| EntityKey::StageInstance(StageInstanceId::new(id(v))),
+            ),
+            Scope::GuildScheduledEvents(g) => self.list(
+                "SELECT id FROM scheduled_events WHERE guild_id = ?1 ORDER BY id",
+                &[sql_id(g.get())],
+                |v, _| EntityKey::ScheduledEvent(ScheduledEventId::new(id(v))),
+            ),
+            Scope::ThreadMembers(t) => self.list(
+                "SELECT user_id FROM thread_members WHERE thread_id = ?1 ORDER BY user_id",
+                &[sql_id(t.get())],
+                |u, _| EntityKey::ThreadMember(t, UserId::new(id(u))),
+            ),
+            // The shard filter runs in SQL (`shard_of`: (id >> 22) % count).
+            Scope::ShardGuilds {
+                shard_id,
+                shard_count,
+            } => self.list(
+                "SELECT id FROM guilds WHERE (id >> 22) % ?2 = ?1 ORDER BY id",
+                &[i64::from(shard_id), i64::from(shard_count.max(1))],
+                |v, _| EntityKey::Guild(GuildId::new(id(v))),
+            ),
+        }
+    }
+}
