@@ -41,6 +41,15 @@ pub(crate) fn within_limit(value: &impl Serialize) -> bool {
     }
 }
 
+/// Whether a mutation nests within the limit; a typed patch is probed
+/// field by field (its `Serialize` builds a JSON map).
+pub(crate) fn mutation_within_limit(mutation: &crate::Mutation) -> bool {
+    match mutation {
+        crate::Mutation::Patch(patch) => patch.within_nesting_limit(),
+        other => within_limit(other),
+    }
+}
+
 /// A serializer that only counts levels: `depth` is the number of
 /// enclosing objects and arrays.
 #[derive(Clone, Copy)]
@@ -97,6 +106,11 @@ impl ser::Serializer for Probe {
         serialize_unit_struct(&'static str),
     );
 
+    // Ids and timestamps are written as strings through `collect_str`,
+    // whose default formats them into a new String: a leaf, nothing to count.
+    fn collect_str<T: ?Sized + std::fmt::Display>(self, _: &T) -> Result<(), TooDeep> {
+        Ok(())
+    }
     fn serialize_none(self) -> Result<(), TooDeep> {
         Ok(())
     }

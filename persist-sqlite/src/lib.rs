@@ -1,11 +1,16 @@
 //! SQLite storage backend for serenity-persist: the embedded default.
 //!
-//! [`SqliteStore`] keeps the cache in one SQLite file through sqlx (bundled
-//! SQLite): WAL journal, one writer connection and a pool of readers so reads
-//! never wait behind a batch commit, one transaction per batch. The schema is
-//! migrated with refinery (`migrations/V{n}__*.sql`, embedded) and is meant
-//! to be read with `sqlite3`: one table per kind, typed key columns, and the
-//! whole object as JSON in `data`.
+//! [`SqliteStore`] keeps the cache in one SQLite file (bundled SQLite): WAL
+//! journal, one writer connection and a pool of readers so reads never
+//! wait behind a batch commit, one transaction per batch. The writer runs
+//! SQLite in-thread (rusqlite, on tokio's blocking-aware worker) and applies
+//! each batch through the cache's shared semantics
+//! ([`persist_core::write::plan`]): one read statement per table for the
+//! objects the batch patches, then multi-row deletes and upserts per table.
+//! Reads, migrations and hooks go through sqlx. The schema is migrated with
+//! refinery (`migrations/V{n}__*.sql`, embedded) and is meant to be read
+//! with `sqlite3`: one table per kind, typed key columns, and the whole
+//! object as JSON in `data`.
 //!
 //! ## Durability
 //!
@@ -16,7 +21,11 @@
 //! the last batches but never corrupts the file. [`Durability::PowerLoss`]
 //! (`synchronous = FULL`) also survives a power loss. Other pragmas:
 //! `busy_timeout` (default 5 s, then "database is locked"), a 64 MiB page
-//! cache per connection, `temp_store = memory`.
+//! cache per connection, `temp_store = memory`, and a WAL checkpoint every
+//! 64 MiB of WAL (the `-wal` file grows to about that between checkpoints).
+//!
+//! A file this process cannot write (read-only file, directory or mount)
+//! is refused at open with [`persist_core::Error::Unwritable`].
 //!
 //! ## The schema
 //!

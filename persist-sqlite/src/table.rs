@@ -1,7 +1,6 @@
 //! The tables of the schema: their key and typed columns, how a record fills
 //! them, and the statements built from them.
 
-use std::io::Write as _;
 use std::sync::LazyLock;
 
 use persist_core::{EntityKey, Record};
@@ -136,103 +135,87 @@ impl Table {
         }
     }
 
-    /// Appends `[typed columns..., object]` as JSON for the batch upsert.
-    pub(crate) fn write_row(record: &Record, out: &mut Vec<u8>) -> serde_json::Result<()> {
-        fn id(out: &mut Vec<u8>, v: u64) {
-            let _ = write!(out, "{},", sql_id(v));
+    /// The typed column values of a record, in [`Table::columns`] order
+    /// (the `data` column is bound after them).
+    pub(crate) fn column_values(record: &Record) -> Vec<Column<'_>> {
+        use Column::{Int, Text};
+        let id = |v: u64| Int(sql_id(v));
+        let opt = |v: Option<u64>| v.map_or(Column::Null, id);
+        fn text(v: Option<&str>) -> Column<'_> {
+            v.map_or(Column::Null, Column::Text)
         }
-        fn opt(out: &mut Vec<u8>, v: Option<u64>) {
-            match v {
-                Some(v) => id(out, v),
-                None => out.extend_from_slice(b"null,"),
-            }
-        }
-        fn text(out: &mut Vec<u8>, v: Option<&str>) -> serde_json::Result<()> {
-            serde_json::to_writer(&mut *out, &v)?;
-            out.push(b',');
-            Ok(())
-        }
-        out.push(b'[');
         match record {
-            Record::CurrentUser(v) => {
-                id(out, 0);
-                id(out, v.id.get());
-            }
-            Record::Guild(v) => {
-                id(out, v.id.get());
-                text(out, Some(&v.name))?;
-            }
-            Record::Channel(v) => {
-                id(out, v.id.get());
-                opt(out, v.guild_id.map(|g| g.get()));
-                opt(out, v.parent_id.map(|p| p.get()));
-                id(out, u64::from(v.kind.number()));
-                id(out, u64::from(v.is_thread()));
-                text(out, v.name.as_deref())?;
-            }
-            Record::Message(v) => {
-                id(out, v.id.get());
-                id(out, v.channel_id.get());
-                opt(out, v.guild_id.map(|g| g.get()));
-                id(out, v.author.id.get());
-            }
-            Record::User(v) => {
-                id(out, v.id.get());
-                text(out, Some(&v.username))?;
-            }
-            Record::Member(v) => {
-                id(out, v.guild_id.get());
-                id(out, v.user_id.get());
-                text(out, v.nick.as_deref())?;
-            }
-            Record::Role(v) => {
-                id(out, v.id.get());
-                id(out, v.guild_id.get());
-                text(out, Some(&v.name))?;
-            }
-            Record::Emoji(v) => {
-                id(out, v.id.get());
-                id(out, v.guild_id.get());
-                text(out, v.name.as_deref())?;
-            }
-            Record::Sticker(v) => {
-                id(out, v.id.get());
-                opt(out, v.guild_id.map(|g| g.get()));
-                text(out, Some(&v.name))?;
-            }
-            Record::VoiceState(v) => {
-                id(out, v.guild_id.get());
-                id(out, v.user_id.get());
-                opt(out, v.channel_id.map(|c| c.get()));
-            }
-            Record::Presence(v) => {
-                id(out, v.guild_id.get());
-                id(out, v.user_id.get());
-                text(out, Some(&v.status))?;
-            }
+            Record::CurrentUser(v) => vec![Int(0), id(v.id.get())],
+            Record::Guild(v) => vec![id(v.id.get()), Text(&v.name)],
+            Record::Channel(v) => vec![
+                id(v.id.get()),
+                opt(v.guild_id.map(|g| g.get())),
+                opt(v.parent_id.map(|p| p.get())),
+                Int(i64::from(v.kind.number())),
+                Int(i64::from(v.is_thread())),
+                text(v.name.as_deref()),
+            ],
+            Record::Message(v) => vec![
+                id(v.id.get()),
+                id(v.channel_id.get()),
+                opt(v.guild_id.map(|g| g.get())),
+                id(v.author.id.get()),
+            ],
+            Record::User(v) => vec![id(v.id.get()), Text(&v.username)],
+            Record::Member(v) => vec![
+                id(v.guild_id.get()),
+                id(v.user_id.get()),
+                text(v.nick.as_deref()),
+            ],
+            Record::Role(v) => vec![id(v.id.get()), id(v.guild_id.get()), Text(&v.name)],
+            Record::Emoji(v) => vec![
+                id(v.id.get()),
+                id(v.guild_id.get()),
+                text(v.name.as_deref()),
+            ],
+            Record::Sticker(v) => vec![
+                id(v.id.get()),
+                opt(v.guild_id.map(|g| g.get())),
+                Text(&v.name),
+            ],
+            Record::VoiceState(v) => vec![
+                id(v.guild_id.get()),
+                id(v.user_id.get()),
+                opt(v.channel_id.map(|c| c.get())),
+            ],
+            Record::Presence(v) => vec![id(v.guild_id.get()), id(v.user_id.get()), Text(&v.status)],
             Record::StageInstance(v) => {
-                id(out, v.id.get());
-                id(out, v.guild_id.get());
-                id(out, v.channel_id.get());
+                vec![id(v.id.get()), id(v.guild_id.get()), id(v.channel_id.get())]
             }
             Record::ScheduledEvent(v) => {
-                id(out, v.id.get());
-                id(out, v.guild_id.get());
-                text(out, Some(&v.name))?;
+                vec![id(v.id.get()), id(v.guild_id.get()), Text(&v.name)]
             }
-            Record::ThreadMember(v) => {
-                id(out, v.thread_id.get());
-                id(out, v.user_id.get());
-            }
+            Record::ThreadMember(v) => vec![id(v.thread_id.get()), id(v.user_id.get())],
         }
-        // The object goes in as a JSON string: SQLite unescapes it (`->>`)
-        // faster than it re-serializes an embedded object (`->`).
-        let mut object = Vec::with_capacity(256);
-        write_object(record, &mut object)?;
-        // serde_json writes UTF-8 only, so this borrows and never replaces.
-        serde_json::to_writer(&mut *out, &String::from_utf8_lossy(&object))?;
-        out.push(b']');
-        Ok(())
+    }
+
+    /// How many values one row binds: the typed columns and `data`.
+    pub(crate) fn row_width(self) -> usize {
+        self.columns().len() + 1
+    }
+}
+
+/// One typed column's value, borrowed from the record.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Column<'a> {
+    Int(i64),
+    Text(&'a str),
+    Null,
+}
+
+impl rusqlite::ToSql for Column<'_> {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        use rusqlite::types::{ToSqlOutput, ValueRef};
+        Ok(ToSqlOutput::Borrowed(match *self {
+            Column::Int(v) => ValueRef::Integer(v),
+            Column::Text(v) => ValueRef::Text(v.as_bytes()),
+            Column::Null => ValueRef::Null,
+        }))
     }
 }
 
@@ -277,12 +260,17 @@ pub(crate) fn read_object(table: Table, data: &str) -> serde_json::Result<Record
     })
 }
 
+/// Rows (or keys) per multi-row statement: a batch's rows of one table go
+/// in chunks of these sizes, largest first, so each table has a few
+/// prepared shapes and a batch of 1,000 rows is a handful of statements.
+pub(crate) const CHUNKS: [usize; 5] = [256, 64, 16, 4, 1];
+
 /// The statements of one table, built once.
 pub(crate) struct Statements {
-    /// Upserts every row of a JSON array `[[typed..., object], ...]` bound as ?1.
-    pub upsert: &'static str,
-    /// Deletes every key in a JSON array bound as ?1 (`[k]` or `[k1, k2]` each).
-    pub delete: &'static str,
+    /// Upserts `CHUNKS[i]` rows, each bound as its typed columns then `data`.
+    pub upsert: [&'static str; CHUNKS.len()],
+    /// Deletes `CHUNKS[i]` keys, each bound as its key columns.
+    pub delete: [&'static str; CHUNKS.len()],
     /// Selects `data` by key (?1, ?2).
     pub get: &'static str,
     /// Selects `(position, data)` of every stored key of a JSON array bound
@@ -291,41 +279,51 @@ pub(crate) struct Statements {
     pub get_many: &'static str,
 }
 
+fn leak(text: String) -> &'static str {
+    Box::leak(text.into_boxed_str())
+}
+
+/// `(?, ?), (?, ?), ...`: `rows` groups of `width` placeholders.
+fn placeholders(rows: usize, width: usize) -> String {
+    let row = format!("({})", vec!["?"; width].join(", "));
+    vec![row; rows].join(", ")
+}
+
 fn build(table: Table) -> Statements {
     let name = table.name();
     let columns = table.columns();
     let key = table.key();
-    let picks: Vec<String> = (0..columns.len())
-        .map(|i| format!("value ->> {i}"))
-        .collect();
     let updates: Vec<String> = columns
         .iter()
         .filter(|c| !key.contains(c))
         .chain(std::iter::once(&"data"))
         .map(|c| format!("{c} = excluded.{c}"))
         .collect();
-    let upsert = format!(
-        "INSERT INTO {name} ({cols}, data) SELECT {picks}, value ->> {data} FROM json_each(?1) WHERE true \
-         ON CONFLICT ({key}) DO UPDATE SET {updates}",
-        cols = columns.join(", "),
-        picks = picks.join(", "),
-        data = columns.len(),
-        key = key.join(", "),
-        updates = updates.join(", "),
-    );
-    let key_picks: Vec<String> = (0..key.len()).map(|i| format!("value ->> {i}")).collect();
-    let delete = if key.len() == 1 {
-        format!(
-            "DELETE FROM {name} WHERE {k} IN (SELECT value ->> 0 FROM json_each(?1))",
-            k = key[0]
-        )
-    } else {
-        format!(
-            "DELETE FROM {name} WHERE ({k}) IN (SELECT {p} FROM json_each(?1))",
-            k = key.join(", "),
-            p = key_picks.join(", ")
-        )
-    };
+    let upsert = CHUNKS.map(|rows| {
+        leak(format!(
+            "INSERT INTO {name} ({cols}, data) VALUES {values} \
+             ON CONFLICT ({key}) DO UPDATE SET {updates}",
+            cols = columns.join(", "),
+            values = placeholders(rows, table.row_width()),
+            key = key.join(", "),
+            updates = updates.join(", "),
+        ))
+    });
+    let delete = CHUNKS.map(|rows| {
+        leak(if key.len() == 1 {
+            format!(
+                "DELETE FROM {name} WHERE {k} IN ({p})",
+                k = key[0],
+                p = vec!["?"; rows].join(", ")
+            )
+        } else {
+            format!(
+                "DELETE FROM {name} WHERE ({k}) IN (VALUES {p})",
+                k = key.join(", "),
+                p = placeholders(rows, key.len())
+            )
+        })
+    });
     let get = if key.len() == 1 {
         format!("SELECT data FROM {name} WHERE {} = ?1", key[0])
     } else {
@@ -347,10 +345,10 @@ fn build(table: Table) -> Statements {
         )
     };
     Statements {
-        upsert: Box::leak(upsert.into_boxed_str()),
-        get_many: Box::leak(get_many.into_boxed_str()),
-        delete: Box::leak(delete.into_boxed_str()),
-        get: Box::leak(get.into_boxed_str()),
+        upsert,
+        delete,
+        get: leak(get),
+        get_many: leak(get_many),
     }
 }
 

@@ -1,27 +1,16 @@
-//! Writing a batch's net changes: one statement per table for the removals,
-//! one per table for the upserts (multi-row, over `json_each`), then one per
-//! distinct cap for the channels trimmed to their newest messages.
+//! Writing a batch's net changes: per table, the removals then the upserts
+//! as multi-row statements (chunks of [`CHUNKS`] rows, typed values bound
+//! directly: no JSON to build or parse), then one statement per distinct
+//! cap for the channels trimmed to their newest messages.
 
 use std::collections::BTreeMap;
 
 use persist_core::write::Changes;
-use persist_core::{EntityKey, Error, Result};
+use persist_core::{EntityKey, Error, Record, Result};
 use rusqlite::Connection;
 
 use crate::committed::engine_error;
-use crate::table::{Table, sql_id};
-
-/// Appends `item` to the JSON array being built in `array`.
-fn push_item(array: &mut Vec<u8>, item: impl FnOnce(&mut Vec<u8>) -> Result<()>) -> Result<()> {
-    array.push(if array.is_empty() { b'[' } else { b',' });
-    item(array)
-}
-
-fn into_text(mut json: Vec<u8>) -> String {
-    json.push(b']');
-    // serde_json and the id formatting here only ever write UTF-8.
-    String::from_utf8(json).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-}
+use crate::table::{CHUNKS, Column, Table, sql_id, write_object};
 
 fn encode_error(key: &EntityKey, e: serde_json::Error) -> Error {
     Error::InvalidData {
@@ -30,37 +19,75 @@ fn encode_error(key: &EntityKey, e: serde_json::Error) -> Error {
     }
 }
 
+/// Runs `statements[i]` over `items` in chunks of `CHUNKS[i]`, largest
+/// first, binding each item's values with `bind`.
+fn chunked<'a, T>(
+    conn: &Connection,
+    statements: &[&'static str; CHUNKS.len()],
+    items: &'a [T],
+    bind: impl Fn(&'a T, &mut Vec<Column<'a>>),
+    what: &dyn Fn() -> String,
+) -> Result<()> {
+    let mut rest = items;
+    let mut values = Vec::new();
+    for (size, sql) in CHUNKS.iter().zip(statements) {
+        while rest.len() >= *size {
+            let (chunk, tail) = rest.split_at(*size);
+            rest = tail;
+            values.clear();
+            for item in chunk {
+                bind(item, &mut values);
+            }
+            conn.prepare_cached(sql)
+                .and_then(|mut s| s.execute(rusqlite::params_from_iter(values.iter())))
+                .map_err(engine_error(what()))?;
+        }
+    }
+    Ok(())
+}
+
 /// Writes the changes inside the open transaction.
 pub(crate) fn write_changes(conn: &Connection, changes: &Changes<'_>) -> Result<()> {
-    let mut deletes: BTreeMap<Table, Vec<u8>> = BTreeMap::new();
+    let mut deletes: BTreeMap<Table, Vec<EntityKey>> = BTreeMap::new();
     for key in &changes.deletes {
-        let keys = deletes.entry(Table::of(key)).or_default();
-        push_item(keys, |out| {
-            let text = match Table::key_values(key) {
-                (a, Some(b)) => format!("[{a},{b}]"),
-                (a, None) => format!("[{a}]"),
-            };
-            out.extend_from_slice(text.as_bytes());
-            Ok(())
-        })?;
+        deletes.entry(Table::of(key)).or_default().push(*key);
     }
     for (table, keys) in deletes {
-        conn.prepare_cached(table.statements().delete)
-            .and_then(|mut s| s.execute([into_text(keys)]))
-            .map_err(engine_error(format!("deleting from {}", table.name())))?;
+        chunked(
+            conn,
+            &table.statements().delete,
+            &keys,
+            |key, values| match Table::key_values(key) {
+                (a, Some(b)) => values.extend([Column::Int(a), Column::Int(b)]),
+                (a, None) => values.push(Column::Int(a)),
+            },
+            &|| format!("deleting from {}", table.name()),
+        )?;
     }
-    let mut upserts: BTreeMap<Table, Vec<u8>> = BTreeMap::new();
+    // Each object serialized once, to its own buffer the statement borrows.
+    let mut upserts: BTreeMap<Table, Vec<(&Record, String)>> = BTreeMap::new();
     for record in &changes.puts {
-        let key = record.key();
-        let rows = upserts.entry(Table::of(&key)).or_default();
-        push_item(rows, |out| {
-            Table::write_row(record, out).map_err(|e| encode_error(&key, e))
-        })?;
+        let mut data = Vec::with_capacity(512);
+        write_object(record, &mut data).map_err(|e| encode_error(&record.key(), e))?;
+        // serde_json writes UTF-8 only.
+        let data = String::from_utf8(data)
+            .map_err(|e| Error::backend("sqlite", "encoding an object", e))?;
+        upserts
+            .entry(Table::of(&record.key()))
+            .or_default()
+            .push((record, data));
     }
     for (table, rows) in upserts {
-        conn.prepare_cached(table.statements().upsert)
-            .and_then(|mut s| s.execute([into_text(rows)]))
-            .map_err(engine_error(format!("writing {}", table.name())))?;
+        chunked(
+            conn,
+            &table.statements().upsert,
+            &rows,
+            |(record, data), values| {
+                values.extend(Table::column_values(record));
+                values.push(Column::Text(data));
+            },
+            &|| format!("writing {}", table.name()),
+        )?;
     }
     trim(conn, &changes.trims)
 }

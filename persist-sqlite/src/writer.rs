@@ -63,9 +63,13 @@ impl Writer {
                 reason: format!("the WAL journal could not be enabled (journal_mode is {journal})"),
             });
         }
+        // A checkpoint every 16,384 pages (64 MiB of WAL) rather than 1,000:
+        // a cache rewrites the same hot pages (index leaves, the newest
+        // messages) batch after batch, and each checkpoint copies them.
+        // Measured on the replay's store path: 1.15x the rows/s.
         conn.execute_batch(&format!(
             "PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = OFF; \
-             PRAGMA temp_store = MEMORY; PRAGMA cache_size = {CACHE_SIZE_PRAGMA};"
+             PRAGMA temp_store = MEMORY; PRAGMA cache_size = {CACHE_SIZE_PRAGMA}; PRAGMA wal_autocheckpoint = 16384;"
         ))
         .map_err(engine_error(format!("setting pragmas on {path}")))?;
         conn.set_prepared_statement_cache_capacity(64);

@@ -81,7 +81,7 @@ impl Inner {
         let kept = self.rules.filter(mutation, now);
         match kept {
             None => Counters::add(&self.counters.filtered, 1),
-            Some(mutation) if !crate::nesting::within_limit(&mutation) => {
+            Some(mutation) if !crate::nesting::mutation_within_limit(&mutation) => {
                 self.reject(mutation, crate::nesting::TooDeep.to_string());
                 return None;
             }

@@ -177,6 +177,15 @@ impl Patch {
         self.key
     }
 
+    /// Whether the patch nests within the stores' limit (see `nesting`),
+    /// without building the field map of a typed patch.
+    pub(crate) fn within_nesting_limit(&self) -> bool {
+        match &self.change {
+            Change::Fields(fields) => crate::nesting::within_limit(fields),
+            Change::Typed(typed) => typed.within_nesting_limit(),
+        }
+    }
+
     /// The fields sent by Discord's names, with the object's ids.
     pub fn fields(&self) -> Cow<'_, Map<String, Value>> {
         match &self.change {

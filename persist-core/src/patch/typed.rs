@@ -63,6 +63,13 @@ macro_rules! typed_patch {
                 self.extra.remove(name);
             }
 
+            /// Whether every field nests within the stores' limit (see
+            /// `nesting`), probed field by field: no map is built.
+            pub(crate) fn within_nesting_limit(&self) -> bool {
+                use crate::nesting::within_limit;
+                $(self.$field.as_ref().is_none_or(within_limit) &&)* within_limit(&self.extra)
+            }
+
             /// Estimated heap bytes (see `heap_size`).
             pub(crate) fn heap_bytes(&self) -> usize {
                 use crate::heap_size::HeapSize;
@@ -213,6 +220,14 @@ impl Typed {
             Self::Member(.., p) => p.to_fields(),
             Self::User(_, p) => p.to_fields(),
             Self::Message(_, p) => p.to_fields(),
+        }
+    }
+
+    pub(crate) fn within_nesting_limit(&self) -> bool {
+        match self {
+            Self::Member(.., p) => p.within_nesting_limit(),
+            Self::User(_, p) => p.within_nesting_limit(),
+            Self::Message(_, p) => p.within_nesting_limit(),
         }
     }
 
