@@ -22,6 +22,11 @@ use persist_core::{Error, Migrations, Result};
 use persist_kv::{KvEngine, KvRead, KvStore, Pair, Space, WriteSet};
 use redb::{ReadableDatabase, ReadableTableMetadata, TableDefinition, TableError};
 
+/// The page cache a store opens with: 64 MiB (redb's own default is
+/// 1 GiB). With the cache's default queue budget (256 MiB) a bot's cache
+/// stays within about 350 MiB plus what the bot itself holds.
+pub const DEFAULT_CACHE_BYTES: usize = 64 << 20;
+
 /// A [`persist_core::Store`] in a redb file.
 #[derive(Debug)]
 pub struct RedbStore(KvStore<RedbEngine>);
@@ -49,11 +54,21 @@ pub struct RedbEngine {
 }
 
 impl RedbEngine {
-    /// Opens (creating if missing) a redb file and its tables.
+    /// Opens (creating if missing) a redb file and its tables, with a page
+    /// cache of [`DEFAULT_CACHE_BYTES`].
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with_cache(path, DEFAULT_CACHE_BYTES)
+    }
+
+    /// Opens (creating if missing) a redb file and its tables, with a page
+    /// cache of at most `cache_bytes`.
+    pub fn open_with_cache(path: impl AsRef<Path>, cache_bytes: usize) -> Result<Self> {
         let path = path.as_ref();
         let context = format!("opening {}", path.display());
-        let db = redb::Database::create(path).map_err(|e| fail(&context)(e.into()))?;
+        let db = redb::Builder::new()
+            .set_cache_size(cache_bytes)
+            .create(path)
+            .map_err(|e| fail(&context)(e.into()))?;
         let engine = Self { db };
         Ok(engine)
     }
@@ -75,7 +90,29 @@ impl RedbStore {
     /// Opens the store in a redb file, upgrading its layout, then runs the
     /// application's hooks.
     pub async fn open(path: impl AsRef<Path>, migrations: &Migrations) -> Result<Self> {
-        Self::open_layout(path, migrations, None).await
+        Self::open_with_cache(path, DEFAULT_CACHE_BYTES, migrations).await
+    }
+
+    /// Like [`RedbStore::open`], with redb's page cache bounded to
+    /// `cache_bytes` (the default, [`DEFAULT_CACHE_BYTES`], is 64 MiB; redb's
+    /// own default is 1 GiB).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), persist_core::Error> {
+    /// let store = persist_redb::RedbStore::open_with_cache(
+    ///     "cache.redb",
+    ///     256 << 20,
+    ///     &persist_core::Migrations::new(),
+    /// ).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn open_with_cache(
+        path: impl AsRef<Path>,
+        cache_bytes: usize,
+        migrations: &Migrations,
+    ) -> Result<Self> {
+        let engine = RedbEngine::open_with_cache(path, cache_bytes)?;
+        Self::open_engine(engine, migrations, None).await
     }
 
     /// The engine underneath (reads on it see committed data only).
@@ -90,7 +127,14 @@ impl RedbStore {
         migrations: &Migrations,
         layout: Option<u32>,
     ) -> Result<Self> {
-        let engine = RedbEngine::open(path)?;
+        Self::open_engine(RedbEngine::open(path)?, migrations, layout).await
+    }
+
+    async fn open_engine(
+        engine: RedbEngine,
+        migrations: &Migrations,
+        layout: Option<u32>,
+    ) -> Result<Self> {
         // Tables are created in their own transaction: an empty new file is no
         // layout at all, and a newer layout is refused before this writes.
         let newer = {

@@ -21,6 +21,7 @@ pub mod crash;
 pub mod fixtures;
 mod model;
 mod model_check;
+mod write_checks;
 
 pub use model::Model;
 pub use model_check::run_model_check;
@@ -141,6 +142,7 @@ pub fn check_names() -> Vec<&'static str> {
 fn all_checks() -> Vec<(&'static str, Check)> {
     let mut all = checks::CHECKS.to_vec();
     all.extend_from_slice(cache_checks::CHECKS);
+    all.extend_from_slice(write_checks::CHECKS);
     all
 }
 
