@@ -27,6 +27,10 @@ use redb::{ReadableDatabase, ReadableTableMetadata, TableDefinition, TableError}
 /// stays within about 350 MiB plus what the bot itself holds.
 pub const DEFAULT_CACHE_BYTES: usize = 64 << 20;
 
+/// How long [`RedbEngine::open`] waits for a file this process is still
+/// closing before reporting it open elsewhere.
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// A [`persist_core::Store`] in a redb file.
 #[derive(Debug)]
 pub struct RedbStore(KvStore<RedbEngine>);
@@ -65,10 +69,21 @@ impl RedbEngine {
     pub fn open_with_cache(path: impl AsRef<Path>, cache_bytes: usize) -> Result<Self> {
         let path = path.as_ref();
         let context = format!("opening {}", path.display());
-        let db = redb::Builder::new()
-            .set_cache_size(cache_bytes)
-            .create(path)
-            .map_err(|e| fail(&context)(e.into()))?;
+        let started = std::time::Instant::now();
+        let db = loop {
+            match redb::Builder::new()
+                .set_cache_size(cache_bytes)
+                .create(path)
+            {
+                Ok(db) => break db,
+                // A store of this process closed a moment ago may still be
+                // held by a task that is ending: wait for it, briefly.
+                Err(redb::DatabaseError::DatabaseAlreadyOpen) if started.elapsed() < LOCK_WAIT => {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(e) => return Err(fail(&context)(e.into())),
+            }
+        };
         let engine = Self { db };
         Ok(engine)
     }

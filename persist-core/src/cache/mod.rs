@@ -448,8 +448,10 @@ impl Cache {
                 }
             }
         }
+        // Awaited, so their hold on the store is gone when this returns.
         for task in tasks {
             task.abort();
+            let _ = task.await;
         }
         let unsettled = self.inner.queue.drain_unsettled();
         if unsettled.is_empty() {
