@@ -9,10 +9,11 @@ use persist_core::{
 };
 use rusqlite::Connection;
 
-use crate::table::{Table, read_object, sql_id};
+use crate::table::{Table, decode_data, sql_id};
 
+/// Maps a rusqlite error to the store's, with what it was doing (turned
+/// into a String only on failure).
 pub(crate) fn engine_error(context: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> Error {
-    let context = context.into();
     move |e| Error::backend("sqlite", context, e)
 }
 
@@ -33,46 +34,36 @@ impl Committed<'_> {
         keys: &[(usize, EntityKey)],
         out: &mut [Option<Record>],
     ) -> Result<()> {
+        use std::fmt::Write as _;
         let mut json = String::with_capacity(keys.len() * 24 + 2);
         json.push('[');
         for (i, (_, key)) in keys.iter().enumerate() {
             if i > 0 {
                 json.push(',');
             }
-            match Table::key_values(key) {
-                (a, Some(b)) => json.push_str(&format!("[{a},{b}]")),
-                (a, None) => json.push_str(&a.to_string()),
-            }
+            // Writing to a String cannot fail.
+            let _ = match Table::key_values(key) {
+                (a, Some(b)) => write!(json, "[{a},{b}]"),
+                (a, None) => write!(json, "{a}"),
+            };
         }
         json.push(']');
+        // The context is formatted only on failure (this runs per row).
+        let failed = |e| Error::backend("sqlite", format!("reading {}", table.name()), e);
         let mut statement = self
             .0
             .prepare_cached(table.statements().get_many)
-            .map_err(engine_error(format!("reading {}", table.name())))?;
-        let mut rows = statement
-            .query([&json])
-            .map_err(engine_error(format!("reading {}", table.name())))?;
-        while let Some(row) = rows
-            .next()
-            .map_err(engine_error(format!("reading {}", table.name())))?
-        {
-            let at: i64 = row
-                .get(0)
-                .map_err(engine_error(format!("reading {}", table.name())))?;
+            .map_err(failed)?;
+        let mut rows = statement.query([&json]).map_err(failed)?;
+        while let Some(row) = rows.next().map_err(failed)? {
+            let at: i64 = row.get(0).map_err(failed)?;
             let Some((position, key)) = usize::try_from(at).ok().and_then(|at| keys.get(at)) else {
                 continue;
             };
             let data = row
                 .get_ref(1)
-                .and_then(|v| v.as_str().map_err(rusqlite::Error::from))
-                .map_err(|e| Error::Corrupt {
-                    key: key.to_string(),
-                    reason: e.to_string(),
-                })?;
-            out[*position] = Some(read_object(table, data).map_err(|e| Error::Corrupt {
-                key: key.to_string(),
-                reason: e.to_string(),
-            })?);
+                .and_then(|v| v.as_str().map_err(rusqlite::Error::from));
+            out[*position] = Some(decode_data(table, key, data)?);
         }
         Ok(())
     }

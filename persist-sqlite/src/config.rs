@@ -46,3 +46,28 @@ impl SqliteConfig {
         }
     }
 }
+
+impl SqliteConfig {
+    /// The pragmas every connection of the store runs at open (the writer,
+    /// the migration connection and the readers), in order.
+    pub(crate) fn pragmas(&self) -> [(&'static str, &'static str); 6] {
+        let synchronous = match self.durability {
+            Durability::ProcessCrash => "NORMAL",
+            Durability::PowerLoss => "FULL",
+        };
+        [
+            ("journal_mode", "WAL"),
+            ("synchronous", synchronous),
+            ("foreign_keys", "OFF"),
+            ("temp_store", "MEMORY"),
+            // A cache's tables and indexes grow large; SQLite's default page
+            // cache (2 MiB) turns index inserts into page faults.
+            ("cache_size", crate::CACHE_SIZE_PRAGMA),
+            // A checkpoint every 16,384 pages (64 MiB of WAL) rather than
+            // 1,000: a cache rewrites the same hot pages (index leaves, the
+            // newest messages) batch after batch, and each checkpoint copies
+            // them. Measured on the replay's store path: 1.15x the rows/s.
+            ("wal_autocheckpoint", "16384"),
+        ]
+    }
+}

@@ -7,18 +7,11 @@ use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
 use crate::store::{SqliteStore, backend_error};
-use crate::table::{Table, read_object, sql_id};
+use crate::table::{Table, decode_data, sql_id};
 
 /// Decodes a row's `data` column into an object of the table's kind.
 fn decode(table: Table, key: &str, row: &SqliteRow) -> Result<Record> {
-    let data: &str = row.try_get("data").map_err(|e| Error::Corrupt {
-        key: key.to_owned(),
-        reason: e.to_string(),
-    })?;
-    read_object(table, data).map_err(|e| Error::Corrupt {
-        key: format!("{} {key}", table.name()),
-        reason: e.to_string(),
-    })
+    decode_data(table, &key, row.try_get::<&str, _>("data"))
 }
 
 /// Runs a query returning `data` rows, with up to three integer binds.

@@ -7,13 +7,11 @@ use persist_core::write::run_blocking;
 use persist_core::{
     Answer, AppliedHook, ConfigError, Error, Migrations, Mutation, Query, Result, Store, Timestamp,
 };
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 use sqlx::{ConnectOptions as _, Connection as _, Row};
 use tokio::sync::Mutex;
 
-use crate::config::{Durability, SqliteConfig};
+use crate::config::SqliteConfig;
 use crate::migrate;
 use crate::writer::Writer;
 
@@ -96,22 +94,14 @@ impl SqliteStore {
                 format!("the directory {} does not exist", parent.display()),
             ));
         }
-        let synchronous = match config.durability {
-            Durability::ProcessCrash => SqliteSynchronous::Normal,
-            Durability::PowerLoss => SqliteSynchronous::Full,
-        };
-        let options = SqliteConnectOptions::new()
-            .filename(&config.path)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(synchronous)
-            .busy_timeout(config.busy_timeout)
-            .foreign_keys(false)
-            .statement_cache_capacity(256)
-            .pragma("temp_store", "memory")
-            // A cache's tables and indexes grow large; SQLite's default page
-            // cache (2 MiB) turns index inserts into page faults.
-            .pragma("cache_size", CACHE_SIZE_PRAGMA)
-            .log_statements(tracing::log::LevelFilter::Trace);
+        let options = config.pragmas().into_iter().fold(
+            SqliteConnectOptions::new()
+                .filename(&config.path)
+                .busy_timeout(config.busy_timeout)
+                .statement_cache_capacity(256)
+                .log_statements(tracing::log::LevelFilter::Trace),
+            |options, (name, value)| options.pragma(name, value),
+        );
         // The writer first: it refuses a file that is not a database or
         // that this process cannot write, before migrations touch it.
         let writer = run_blocking(|| Writer::open(&config, &path))?;

@@ -240,6 +240,21 @@ pub(crate) fn write_object(record: &Record, out: &mut Vec<u8>) -> serde_json::Re
     }
 }
 
+/// Reads the `data` column of a row of `table` (stored under `key`) back
+/// into its object; what cannot be read is [`Error::Corrupt`] naming it.
+pub(crate) fn decode_data(
+    table: Table,
+    key: &dyn std::fmt::Display,
+    data: Result<&str, impl std::fmt::Display>,
+) -> persist_core::Result<Record> {
+    let corrupt = |reason: String| persist_core::Error::Corrupt {
+        key: format!("{} {key}", table.name()),
+        reason,
+    };
+    read_object(table, data.map_err(|e| corrupt(e.to_string()))?)
+        .map_err(|e| corrupt(e.to_string()))
+}
+
 /// Reads a stored object of this table back.
 pub(crate) fn read_object(table: Table, data: &str) -> serde_json::Result<Record> {
     Ok(match table {

@@ -6,8 +6,7 @@ use persist_core::{AppliedHook, Error, Mutation, Result};
 use rusqlite::{Connection, OpenFlags};
 
 use crate::committed::{Committed, engine_error};
-use crate::config::{Durability, SqliteConfig};
-use crate::store::CACHE_SIZE_PRAGMA;
+use crate::config::SqliteConfig;
 
 /// The one connection that writes.
 #[derive(Debug)]
@@ -49,12 +48,13 @@ impl Writer {
             })?;
         conn.busy_timeout(config.busy_timeout)
             .map_err(engine_error(format!("setting busy_timeout on {path}")))?;
-        let synchronous = match config.durability {
-            Durability::ProcessCrash => "NORMAL",
-            Durability::PowerLoss => "FULL",
-        };
+        for (name, value) in config.pragmas() {
+            conn.pragma_update(None, name, value)
+                .map_err(Self::unwritable(path))?;
+        }
+        // SQLite keeps the old journal mode, silently, where WAL is not possible.
         let journal: String = conn
-            .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
+            .pragma_query_value(None, "journal_mode", |row| row.get(0))
             .map_err(Self::unwritable(path))?;
         if !journal.eq_ignore_ascii_case("wal") {
             return Err(Error::Unwritable {
@@ -63,15 +63,6 @@ impl Writer {
                 reason: format!("the WAL journal could not be enabled (journal_mode is {journal})"),
             });
         }
-        // A checkpoint every 16,384 pages (64 MiB of WAL) rather than 1,000:
-        // a cache rewrites the same hot pages (index leaves, the newest
-        // messages) batch after batch, and each checkpoint copies them.
-        // Measured on the replay's store path: 1.15x the rows/s.
-        conn.execute_batch(&format!(
-            "PRAGMA synchronous = {synchronous}; PRAGMA foreign_keys = OFF; \
-             PRAGMA temp_store = MEMORY; PRAGMA cache_size = {CACHE_SIZE_PRAGMA}; PRAGMA wal_autocheckpoint = 16384;"
-        ))
-        .map_err(engine_error(format!("setting pragmas on {path}")))?;
         conn.set_prepared_statement_cache_capacity(64);
         let writer = Self { conn };
         // A file can be writable and its directory not (no room for the

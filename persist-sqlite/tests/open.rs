@@ -8,6 +8,11 @@ use persist_core::{Error, MessageId, Migrations, Mutation, ReadApi, Store};
 use persist_sqlite::{SqliteConfig, SqliteStore};
 use sqlx::{ConnectOptions as _, Connection as _, SqliteConnection};
 
+/// Opens the store in `path` with the defaults and no hooks.
+async fn open(path: impl AsRef<std::path::Path>) -> Result<SqliteStore, Error> {
+    SqliteStore::open(SqliteConfig::new(path.as_ref()), &Migrations::new()).await
+}
+
 async fn raw(path: &std::path::Path) -> SqliteConnection {
     sqlx::sqlite::SqliteConnectOptions::new()
         .filename(path)
@@ -44,9 +49,7 @@ async fn a_version_1_database_is_upgraded_with_its_data_intact() {
             .unwrap();
         conn.close().await.unwrap();
     }
-    let store = SqliteStore::open(SqliteConfig::new(&path), &Migrations::new())
-        .await
-        .unwrap();
+    let store = open(&path).await.unwrap();
     assert_eq!(
         store.schema_version().await.unwrap(),
         persist_sqlite::code_schema_version()
@@ -78,12 +81,7 @@ async fn a_version_1_database_is_upgraded_with_its_data_intact() {
 async fn a_newer_schema_is_refused_and_the_file_left_byte_for_byte() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("newer.db");
-    SqliteStore::open(SqliteConfig::new(&path), &Migrations::new())
-        .await
-        .unwrap()
-        .close()
-        .await
-        .unwrap();
+    open(&path).await.unwrap().close().await.unwrap();
     let mut conn = raw(&path).await;
     sqlx::query(
         "INSERT INTO refinery_schema_history VALUES (99, 'future', '2030-01-01T00:00:00Z', '1')",
@@ -93,9 +91,7 @@ async fn a_newer_schema_is_refused_and_the_file_left_byte_for_byte() {
     .unwrap();
     conn.close().await.unwrap();
     let before = std::fs::read(&path).unwrap();
-    let err = SqliteStore::open(SqliteConfig::new(&path), &Migrations::new())
-        .await
-        .unwrap_err();
+    let err = open(&path).await.unwrap_err();
     assert!(
         matches!(err, Error::SchemaTooNew { found: 99, .. }),
         "{err}"
@@ -108,14 +104,10 @@ async fn a_newer_schema_is_refused_and_the_file_left_byte_for_byte() {
 async fn a_path_that_cannot_be_created_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("no/such/dir/cache.db");
-    let err = SqliteStore::open(SqliteConfig::new(&missing), &Migrations::new())
-        .await
-        .unwrap_err();
+    let err = open(&missing).await.unwrap_err();
     assert!(err.to_string().contains("does not exist"), "{err}");
     // A directory where the file should be.
-    let err = SqliteStore::open(SqliteConfig::new(dir.path()), &Migrations::new())
-        .await
-        .unwrap_err();
+    let err = open(dir.path()).await.unwrap_err();
     assert!(
         matches!(
             err,
@@ -134,9 +126,7 @@ async fn a_file_that_is_not_a_database_is_refused_and_left_alone() {
     let path = dir.path().join("notes.db");
     let text = b"these are my notes, not a database\n".repeat(200);
     std::fs::write(&path, &text).unwrap();
-    let err = SqliteStore::open(SqliteConfig::new(&path), &Migrations::new())
-        .await
-        .unwrap_err();
+    let err = open(&path).await.unwrap_err();
     assert!(err.to_string().contains("not a database"), "{err}");
     assert_eq!(std::fs::read(&path).unwrap(), text);
 }
@@ -200,9 +190,7 @@ async fn zero_readers_is_a_configuration_error() {
 async fn a_corrupt_row_is_reported_with_its_key_and_the_store_keeps_working() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("corrupt.db");
-    let store = SqliteStore::open(SqliteConfig::new(&path), &Migrations::new())
-        .await
-        .unwrap();
+    let store = open(&path).await.unwrap();
     store
         .apply(&[Mutation::upsert(fx::user(1)), Mutation::upsert(fx::user(2))])
         .await
@@ -230,9 +218,7 @@ async fn a_corrupt_row_is_reported_with_its_key_and_the_store_keeps_working() {
 async fn an_undecodable_row_is_left_out_of_a_page_not_failing_it() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("page.db");
-    let store = SqliteStore::open(SqliteConfig::new(&path), &Migrations::new())
-        .await
-        .unwrap();
+    let store = open(&path).await.unwrap();
     let ids = [1u64 << 40, (1 << 40) + 1, (1 << 40) + 2];
     store
         .apply(&ids.map(|id| Mutation::upsert(fx::message(MessageId::new(id), 10, 1))))
@@ -272,9 +258,7 @@ async fn read_only_child() {
     let Ok(path) = std::env::var(READ_ONLY_ENV) else {
         return;
     };
-    let err = SqliteStore::open(SqliteConfig::new(&path), &Migrations::new())
-        .await
-        .unwrap_err();
+    let err = open(&path).await.unwrap_err();
     assert!(matches!(err, Error::Unwritable { .. }), "{err}");
     assert!(err.to_string().contains("cannot be written"), "{err}");
 }
@@ -285,9 +269,7 @@ async fn a_read_only_file_is_refused_at_open() {
     use std::os::unix::process::CommandExt as _;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("read-only.db");
-    let store = SqliteStore::open(SqliteConfig::new(&path), &Migrations::new())
-        .await
-        .unwrap();
+    let store = open(&path).await.unwrap();
     store.apply(&[Mutation::upsert(fx::user(1))]).await.unwrap();
     store.close().await.unwrap();
     let set_mode = |p: &std::path::Path, mode| {
@@ -311,17 +293,13 @@ async fn a_read_only_file_is_refused_at_open() {
             "the read-only open did not fail as it should"
         );
     } else {
-        let err = SqliteStore::open(SqliteConfig::new(&path), &Migrations::new())
-            .await
-            .unwrap_err();
+        let err = open(&path).await.unwrap_err();
         set_mode(dir.path(), 0o755);
         assert!(matches!(err, Error::Unwritable { .. }), "{err}");
     }
     // Made writable again, it opens with its data.
     set_mode(&path, 0o644);
-    let store = SqliteStore::open(SqliteConfig::new(&path), &Migrations::new())
-        .await
-        .unwrap();
+    let store = open(&path).await.unwrap();
     assert!(
         store
             .user(persist_core::UserId::new(1))
