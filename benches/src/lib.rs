@@ -5,6 +5,8 @@
 
 pub mod traffic;
 
+use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use persist_core::model::{Message, User};
@@ -31,6 +33,25 @@ pub fn messages(n: usize, offset: u64, channels: u64) -> Vec<Message> {
             }
         })
         .collect()
+}
+
+/// Opens a fresh or existing store of `backend` ("memory", "sqlite", "redb"
+/// or "sled") at `path` (unused by the memory store), with no hooks.
+pub async fn open_store(
+    backend: &str,
+    path: &Path,
+) -> Result<Arc<dyn Store>, Box<dyn std::error::Error + Send + Sync>> {
+    let migrations = persist_core::Migrations::new();
+    Ok(match backend {
+        "memory" => Arc::new(persist_core::MemoryStore::open(&migrations).await?),
+        "sqlite" => Arc::new(
+            persist_sqlite::SqliteStore::open(persist_sqlite::SqliteConfig::new(path), &migrations)
+                .await?,
+        ),
+        "redb" => Arc::new(persist_redb::RedbStore::open(path, &migrations).await?),
+        "sled" => Arc::new(persist_sled::SledStore::open(path, &migrations).await?),
+        other => return Err(format!("unknown backend {other}").into()),
+    })
 }
 
 /// The p-th percentile (0-100) of sorted samples.

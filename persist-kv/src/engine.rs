@@ -102,3 +102,35 @@ pub trait KvEngine: Send + Sync + 'static {
     /// Commits every change atomically; durable once this returns.
     fn commit(&self, writes: WriteSet) -> Result<(), Error>;
 }
+
+/// How long an engine's open waits for a file or directory that this
+/// process is still closing (an engine releases its lock when its last
+/// handle drops, and a store a task is still dropping holds one) before
+/// reporting it open elsewhere.
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Calls `open` until it succeeds, fails with an error that is not
+/// `locked`, or [`LOCK_WAIT`] has passed (then the last error is returned).
+///
+/// ```
+/// let mut tries = 0;
+/// let opened: Result<u32, &str> = persist_kv::open_waiting_for_lock(
+///     || { tries += 1; if tries < 3 { Err("locked") } else { Ok(7) } },
+///     |e| *e == "locked",
+/// );
+/// assert_eq!(opened, Ok(7));
+/// ```
+pub fn open_waiting_for_lock<T, E>(
+    mut open: impl FnMut() -> Result<T, E>,
+    locked: impl Fn(&E) -> bool,
+) -> Result<T, E> {
+    let started = std::time::Instant::now();
+    loop {
+        match open() {
+            Err(e) if locked(&e) && started.elapsed() < LOCK_WAIT => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            done => return done,
+        }
+    }
+}

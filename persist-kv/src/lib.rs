@@ -33,7 +33,7 @@ mod txn;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
-pub use engine::{KvEngine, KvRead, Pair, WriteSet};
+pub use engine::{KvEngine, KvRead, LOCK_WAIT, Pair, WriteSet, open_waiting_for_lock};
 pub use read::{answer, decode_record};
 pub use space::Space;
 pub use store::{CURRENT_LAYOUT, KvStore, batch_writes};

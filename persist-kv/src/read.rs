@@ -4,13 +4,13 @@ use persist_core::model::{Channel, Message};
 use persist_core::{Answer, Counts, Entity, EntityKey, Error, GuildId, MessagePage, Query, Record};
 
 use crate::codec::decode;
+use crate::engine::KvRead;
+use crate::{Space, key, location};
 
 /// An item of a list read: an undecodable object is left out and logged.
 fn listed<T>(item: Result<T, Error>) -> Result<Option<T>, Error> {
     persist_core::listed("kv", item)
 }
-use crate::engine::KvRead;
-use crate::{Space, key, location};
 
 /// Decodes a stored object of `space`; errors name `entity`.
 pub fn decode_record(space: Space, value: &[u8], entity: &EntityKey) -> Result<Record, Error> {

@@ -19,17 +19,14 @@
 use std::path::Path;
 
 use persist_core::{Error, Migrations, Result};
-use persist_kv::{KvEngine, KvRead, KvStore, Pair, Space, WriteSet};
+pub use persist_kv::LOCK_WAIT;
+use persist_kv::{KvEngine, KvRead, KvStore, Pair, Space, WriteSet, open_waiting_for_lock};
 use redb::{ReadableDatabase, ReadableTableMetadata, TableDefinition, TableError};
 
 /// The page cache a store opens with: 64 MiB (redb's own default is
 /// 1 GiB). With the cache's default queue budget (256 MiB) a bot's cache
 /// stays within about 350 MiB plus what the bot itself holds.
 pub const DEFAULT_CACHE_BYTES: usize = 64 << 20;
-
-/// How long [`RedbEngine::open`] waits for a file this process is still
-/// closing before reporting it open elsewhere.
-pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// A [`persist_core::Store`] in a redb file.
 #[derive(Debug)]
@@ -69,21 +66,17 @@ impl RedbEngine {
     pub fn open_with_cache(path: impl AsRef<Path>, cache_bytes: usize) -> Result<Self> {
         let path = path.as_ref();
         let context = format!("opening {}", path.display());
-        let started = std::time::Instant::now();
-        let db = loop {
-            match redb::Builder::new()
-                .set_cache_size(cache_bytes)
-                .create(path)
-            {
-                Ok(db) => break db,
-                // A store of this process closed a moment ago may still be
-                // held by a task that is ending: wait for it, briefly.
-                Err(redb::DatabaseError::DatabaseAlreadyOpen) if started.elapsed() < LOCK_WAIT => {
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                }
-                Err(e) => return Err(fail(&context)(e.into())),
-            }
-        };
+        // A store of this process closed a moment ago may still be held by
+        // a task that is ending: wait for it, briefly.
+        let db = open_waiting_for_lock(
+            || {
+                redb::Builder::new()
+                    .set_cache_size(cache_bytes)
+                    .create(path)
+            },
+            |e| matches!(e, redb::DatabaseError::DatabaseAlreadyOpen),
+        )
+        .map_err(|e| fail(&context)(e.into()))?;
         let engine = Self { db };
         Ok(engine)
     }

@@ -30,7 +30,8 @@
 use std::path::Path;
 
 use persist_core::{Error, Migrations, Result};
-use persist_kv::{KvEngine, KvRead, KvStore, Pair, Space, WriteSet};
+pub use persist_kv::LOCK_WAIT;
+use persist_kv::{KvEngine, KvRead, KvStore, Pair, Space, WriteSet, open_waiting_for_lock};
 use sled::Transactional;
 
 /// A [`persist_core::Store`] in a sled directory.
@@ -47,9 +48,6 @@ fn fail(context: &str) -> impl FnOnce(sled::Error) -> Error + '_ {
 /// 1 GiB). sled's memory use runs above its cache setting (its write
 /// buffers and log); the replay measures the whole process.
 pub const DEFAULT_CACHE_BYTES: usize = 64 << 20;
-
-/// How long [`SledEngine::open`] waits for a directory whose lock is being released.
-pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The sled engine under [`SledStore`].
 #[derive(Debug)]
@@ -75,25 +73,18 @@ impl SledEngine {
     pub fn open_with_cache(path: impl AsRef<Path>, cache_bytes: usize) -> Result<Self> {
         let path = path.as_ref();
         let context = format!("opening {}", path.display());
-        let started = std::time::Instant::now();
-        let db = loop {
-            // No background flusher: every commit flushes, and the thread would
-            // keep the directory locked after the last handle is dropped.
-            let config = sled::Config::new()
-                .path(path)
-                .cache_capacity(u64::try_from(cache_bytes).unwrap_or(u64::MAX))
-                .flush_every_ms(None);
-            match config.open() {
-                Ok(db) => break db,
-                Err(sled::Error::Io(e))
-                    // sled reports the lock as an `Other` I/O error with this text.
-                    if e.to_string().contains("could not acquire lock") && started.elapsed() < LOCK_WAIT =>
-                {
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                }
-                Err(e) => return Err(fail(&context)(e)),
-            }
-        };
+        // No background flusher: every commit flushes, and the thread would
+        // keep the directory locked after the last handle is dropped.
+        let config = sled::Config::new()
+            .path(path)
+            .cache_capacity(u64::try_from(cache_bytes).unwrap_or(u64::MAX))
+            .flush_every_ms(None);
+        let db = open_waiting_for_lock(
+            || config.open(),
+            // sled reports the lock as an `Other` I/O error with this text.
+            |e| matches!(e, sled::Error::Io(e) if e.to_string().contains("could not acquire lock")),
+        )
+        .map_err(fail(&context))?;
         let trees = Space::ALL
             .iter()
             .map(|space| db.open_tree(space.name()))

@@ -14,11 +14,11 @@
 //! (b)/(a) is the price of reconciliation; linear retains keep it a small
 //! constant as N grows (it was O(stored x kept) before).
 
-use std::sync::Arc;
 use std::time::Instant;
 
+use persist_benches::open_store;
 use persist_core::model::Member;
-use persist_core::{GuildId, Migrations, Mutation, Record, Store, UserId};
+use persist_core::{GuildId, Mutation, Record, UserId};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -36,27 +36,9 @@ fn members(ids: impl Iterator<Item = u64>, generation: u64) -> Vec<Record> {
     .collect()
 }
 
-async fn open(dir: &std::path::Path, backend: &str, n: u64) -> Result<Arc<dyn Store>, Error> {
-    let path = dir.join(format!("{backend}-{n}"));
-    let migrations = Migrations::new();
-    Ok(match backend {
-        "memory" => Arc::new(persist_core::MemoryStore::open(&migrations).await?),
-        "sqlite" => Arc::new(
-            persist_sqlite::SqliteStore::open(
-                persist_sqlite::SqliteConfig::new(&path),
-                &migrations,
-            )
-            .await?,
-        ),
-        "redb" => Arc::new(persist_redb::RedbStore::open(&path, &migrations).await?),
-        "sled" => Arc::new(persist_sled::SledStore::open(&path, &migrations).await?),
-        other => return Err(format!("unknown backend {other}").into()),
-    })
-}
-
 async fn run(backend: &str, n: u64) -> Result<(f64, f64), Error> {
     let dir = tempfile::tempdir()?;
-    let store = open(dir.path(), backend, n).await?;
+    let store = open_store(backend, &dir.path().join(format!("{backend}-{n}"))).await?;
     let first = 1u64 << 40;
     store
         .apply(&[Mutation::UpsertMany(members(first..first + n, 0))])

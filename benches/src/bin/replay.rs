@@ -31,11 +31,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use persist_benches::traffic::{TrafficConfig, generate};
-use persist_benches::{Lcg, Reservoir, percentile};
+use persist_benches::{Lcg, Reservoir, open_store, percentile};
 use persist_core::gateway::{Applied, Session, to_mutations};
 use persist_core::{
-    Cache, CacheConfig, ChannelId, MessageId, MessagePage, Migrations, Mutation, ReadApi, Record,
-    Ruleset, Store,
+    Cache, CacheConfig, ChannelId, MessageId, MessagePage, Mutation, ReadApi, Record, Ruleset,
+    Store,
 };
 use persist_serenity::Persist;
 use serde_json::{Value, json};
@@ -456,21 +456,7 @@ fn rules() -> Result<Ruleset, Error> {
 async fn open(dir: &Path, backend: &str) -> Result<(Arc<dyn Store>, PathBuf), Error> {
     let path = dir.join(format!("store-{backend}"));
     remove(&path);
-    let migrations = Migrations::new();
-    let store: Arc<dyn Store> = match backend {
-        "memory" => Arc::new(persist_core::MemoryStore::open(&migrations).await?),
-        "sqlite" => Arc::new(
-            persist_sqlite::SqliteStore::open(
-                persist_sqlite::SqliteConfig::new(&path),
-                &migrations,
-            )
-            .await?,
-        ),
-        "redb" => Arc::new(persist_redb::RedbStore::open(&path, &migrations).await?),
-        "sled" => Arc::new(persist_sled::SledStore::open(&path, &migrations).await?),
-        other => return Err(format!("unknown backend {other}").into()),
-    };
-    Ok((store, path))
+    Ok((open_store(backend, &path).await?, path))
 }
 
 fn disk_mib(path: &Path) -> f64 {

@@ -75,6 +75,7 @@ impl Inner {
 
     /// The mutation as the ruleset keeps it, or `None` (counted) when
     /// nothing of it is cached.
+    ///
     /// A mutation no store could read back (nested deeper than
     /// [`MAX_NESTING`](crate::MAX_NESTING)) goes to the dead-letter list.
     fn admit(&self, mutation: Mutation, now: SystemTime) -> Option<Mutation> {
@@ -241,12 +242,14 @@ impl Cache {
         &self.inner.store
     }
 
-    /// Queues a mutation after applying the ruleset. A mutation nested
-    /// deeper than [`MAX_NESTING`](crate::MAX_NESTING) levels (no store
-    /// could read it back) is not queued: it goes to the dead-letter list,
-    /// counted in `stats().rejected`. Never waits for the disk; waits for room while the queue is past its soft bound
+    /// Queues a mutation after applying the ruleset. Never waits for the
+    /// disk; waits for room while the queue is past its soft bound
     /// (`queue_capacity`), which is how callers that can wait are slowed down
     /// when the store falls behind.
+    ///
+    /// A mutation nested deeper than [`MAX_NESTING`](crate::MAX_NESTING)
+    /// levels (no store could read it back) is not queued: it goes to the
+    /// dead-letter list, counted in `stats().rejected`.
     pub async fn enqueue(&self, mutation: Mutation) -> Result<()> {
         self.enqueue_all(std::iter::once(mutation)).await
     }
