@@ -37,7 +37,7 @@ pub use engine::{KvEngine, KvRead, LOCK_WAIT, Pair, WriteSet, open_waiting_for_l
 pub use read::{answer, decode_record};
 pub use space::Space;
 pub use store::{CURRENT_LAYOUT, KvStore, batch_writes};
-pub use txn::{LAYOUT_USER_GUILDS, Txn};
+pub use txn::{LAYOUT_THREAD_COUNT, LAYOUT_USER_GUILDS, Txn};
 
 use persist_core::EntityKey;
 

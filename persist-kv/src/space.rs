@@ -93,6 +93,24 @@ impl Space {
         Space::ThreadMembers,
     ];
 
+    /// The spaces that hold objects (the rest are indexes, counts and metadata).
+    pub const OBJECTS: [Space; 14] = [
+        Space::CurrentUser,
+        Space::Guilds,
+        Space::Channels,
+        Space::Messages,
+        Space::Users,
+        Space::Members,
+        Space::Roles,
+        Space::Emojis,
+        Space::Stickers,
+        Space::VoiceStates,
+        Space::Presences,
+        Space::StageInstances,
+        Space::ScheduledEvents,
+        Space::ThreadMembers,
+    ];
+
     /// The table or tree name.
     pub fn name(self) -> &'static str {
         match self {

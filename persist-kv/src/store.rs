@@ -10,11 +10,12 @@ use tokio::sync::Mutex;
 use crate::codec::{decode, encode};
 use crate::committed::Committed;
 use crate::engine::{KvEngine, KvRead, WriteSet};
-use crate::txn::{LAYOUT_USER_GUILDS, Txn};
+use crate::read::decode_record;
+use crate::txn::{LAYOUT_THREAD_COUNT, LAYOUT_USER_GUILDS, THREADS_KEY, Txn};
 use crate::{Space, key};
 
 /// The newest layout this code writes.
-pub const CURRENT_LAYOUT: u32 = 2;
+pub const CURRENT_LAYOUT: u32 = 3;
 
 const LAYOUT_KEY: &[u8] = b"layout";
 
@@ -41,6 +42,21 @@ fn upgrade(view: &dyn KvRead, to: u32) -> Result<WriteSet> {
                 txn.put(Space::UserGuilds, &key::two(user, guild), Vec::new());
             }
         }
+    }
+    if to == LAYOUT_THREAD_COUNT {
+        // Layout 3 keeps the number of threads: counted once from every channel.
+        let mut threads = 0u64;
+        for (k, v) in view.range(Space::Channels, &[], &[0xff; 9], false, usize::MAX)? {
+            let Some(id) = key::first(&k) else { continue };
+            let entity = persist_core::EntityKey::Channel(persist_core::ChannelId::new(id));
+            // An unreadable channel is skipped, as reads skip it.
+            if let Ok(persist_core::Record::Channel(c)) =
+                decode_record(Space::Channels, &v, &entity)
+            {
+                threads += u64::from(c.is_thread());
+            }
+        }
+        txn.put(Space::Meta, THREADS_KEY, threads.to_be_bytes().to_vec());
     }
     txn.put(Space::Meta, LAYOUT_KEY, to.to_be_bytes().to_vec());
     Ok(txn.into_writes())

@@ -12,8 +12,9 @@ use persist_core::{Error, GuildId, MessageId, Mutation, ReadApi, Result, Store, 
 
 use crate::{CURRENT_LAYOUT, KvEngine, Space, WriteSet, key};
 
-/// A store written in layout 1 (before the user -> guilds index) is upgraded
-/// on open and its data is intact, the new index included.
+/// A store written in layout 1 (before the user -> guilds index and the
+/// thread count) is upgraded on open and its data is intact, the new index
+/// and the counts included.
 pub async fn check_layout_upgrade<S, F, Fut>(path: &Path, open: F)
 where
     S: Store,
@@ -32,6 +33,9 @@ where
         assert_eq!(old.schema_version().await.unwrap(), 1);
         let mut batch: Vec<Mutation> = members.iter().cloned().map(Mutation::upsert).collect();
         batch.push(Mutation::upsert(fx::guild(1)));
+        batch.push(Mutation::upsert(fx::channel(10, 1)));
+        batch.push(Mutation::upsert(fx::thread(11, 1, 10)));
+        batch.push(Mutation::upsert(fx::thread(12, 1, 10)));
         batch.push(Mutation::upsert(fx::message(
             MessageId::new(1 << 40),
             10,
@@ -64,6 +68,22 @@ where
         vec![GuildId::new(1)]
     );
     assert!(store.guild(GuildId::new(1)).await.unwrap().is_some());
+    let counts = store.counts().await.unwrap();
+    assert_eq!((counts.channels, counts.threads), (1, 2));
+    // The kept count follows later writes.
+    store
+        .apply(&[
+            Mutation::Delete(persist_core::EntityKey::Channel(
+                persist_core::ChannelId::new(11),
+            )),
+            Mutation::upsert(fx::thread(13, 1, 10)),
+            Mutation::upsert(fx::thread(13, 1, 10)),
+            Mutation::upsert(fx::channel(14, 1)),
+        ])
+        .await
+        .unwrap();
+    let counts = store.counts().await.unwrap();
+    assert_eq!((counts.channels, counts.threads), (2, 2));
     assert!(
         store
             .message(MessageId::new(1 << 40))

@@ -14,6 +14,26 @@ use crate::{Space, key, location};
 /// The layout that added the user -> guilds index.
 pub const LAYOUT_USER_GUILDS: u32 = 2;
 
+/// The layout that keeps the number of threads in `meta` (so counting
+/// channels and threads reads no channel).
+pub const LAYOUT_THREAD_COUNT: u32 = 3;
+
+/// The `meta` key of the number of threads stored (u64, big-endian).
+pub(crate) const THREADS_KEY: &[u8] = b"count/threads";
+
+/// A count kept in `meta` (absent: 0).
+pub(crate) fn meta_count(view: &dyn KvRead, name: &[u8]) -> Result<u64, Error> {
+    match view.get(Space::Meta, name)? {
+        Some(v) => Ok(u64::from_be_bytes(v.as_slice().try_into().map_err(
+            |_| Error::Corrupt {
+                key: format!("meta/{}", String::from_utf8_lossy(name)),
+                reason: "not an 8-byte count".into(),
+            },
+        )?)),
+        None => Ok(0),
+    }
+}
+
 /// A batch in progress.
 pub struct Txn<'a> {
     base: &'a dyn KvRead,
@@ -22,6 +42,8 @@ pub struct Txn<'a> {
     layout: u32,
     /// The largest message id committed before this batch (looked up once).
     newest_message: Option<Option<u64>>,
+    /// Threads added minus threads removed by this batch.
+    threads_added: i64,
 }
 
 impl KvRead for Txn<'_> {
@@ -106,6 +128,7 @@ impl<'a> Txn<'a> {
             writes: WriteSet::default(),
             layout,
             newest_message: None,
+            threads_added: 0,
         }
     }
 
@@ -160,7 +183,9 @@ impl<'a> Txn<'a> {
             Record::Channel(c) => {
                 if let Some(Record::Channel(old)) = self.record(&record.key())? {
                     self.unindex_channel(&old);
+                    self.threads_added -= i64::from(old.is_thread());
                 }
+                self.threads_added += i64::from(c.is_thread());
                 if let Some(g) = c.guild_id {
                     self.put(
                         Space::GuildChannels,
@@ -313,6 +338,7 @@ impl<'a> Txn<'a> {
             EntityKey::Channel(id) => {
                 if let Some(Record::Channel(c)) = self.record(entity)? {
                     self.unindex_channel(&c);
+                    self.threads_added -= i64::from(c.is_thread());
                     if let Some(g) = c.guild_id {
                         self.del(Space::GuildMessageChannels, &key::two(g.get(), id.get()));
                     }
@@ -376,6 +402,12 @@ impl<'a> Txn<'a> {
                     }
                 }
             }
+        }
+        if self.threads_added != 0 && self.layout >= LAYOUT_THREAD_COUNT {
+            let threads = meta_count(self.base, THREADS_KEY)?;
+            let threads = threads.saturating_add_signed(self.threads_added);
+            self.put(Space::Meta, THREADS_KEY, threads.to_be_bytes().to_vec());
+            self.threads_added = 0;
         }
         Ok(())
     }

@@ -90,12 +90,63 @@ impl SledEngine {
             .map(|space| db.open_tree(space.name()))
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(fail(&context))?;
-        Ok(Self { db, trees })
+        let engine = Self { db, trees };
+        engine.keep_counts()?;
+        Ok(engine)
     }
 
     fn tree(&self, space: Space) -> &sled::Tree {
         &self.trees[space as usize]
     }
+
+    /// Starts keeping the number of keys of every object space in `meta`
+    /// (sled's own `Tree::len` walks the whole tree): counted once, the
+    /// first time a directory is opened by code that keeps them; every
+    /// commit then updates them in its own transaction.
+    fn keep_counts(&self) -> Result<()> {
+        let meta = self.tree(Space::Meta);
+        if meta
+            .contains_key(COUNTS_KEPT)
+            .map_err(fail("reading the counts"))?
+        {
+            return Ok(());
+        }
+        let mut batch = sled::Batch::default();
+        for space in Space::OBJECTS {
+            let n = self.tree(space).len() as u64;
+            batch.insert(count_key(space), &n.to_be_bytes());
+        }
+        batch.insert(COUNTS_KEPT, &[]);
+        meta.apply_batch(batch)
+            .map_err(fail("writing the counts"))?;
+        self.db.flush().map_err(fail("flushing"))?;
+        Ok(())
+    }
+
+    /// The number of keys of an object space, as kept in `meta`.
+    fn kept_count(&self, space: Space) -> Result<u64> {
+        match self
+            .tree(Space::Meta)
+            .get(count_key(space))
+            .map_err(fail("reading a count"))?
+        {
+            Some(v) => Ok(u64::from_be_bytes(v.as_ref().try_into().map_err(|_| {
+                Error::Corrupt {
+                    key: format!("meta/count/{}", space.name()),
+                    reason: "not an 8-byte count".into(),
+                }
+            })?)),
+            None => Ok(0),
+        }
+    }
+}
+
+/// The `meta` key saying the counts below are kept.
+const COUNTS_KEPT: &[u8] = b"counts_kept";
+
+/// The `meta` key of an object space's count (u64, big-endian).
+fn count_key(space: Space) -> Vec<u8> {
+    format!("count/{}", space.name()).into_bytes()
 }
 
 impl SledStore {
@@ -185,7 +236,12 @@ impl KvRead for SledEngine {
     }
 
     fn count(&self, space: Space) -> Result<u64> {
-        Ok(self.tree(space).len() as u64)
+        if Space::OBJECTS.contains(&space) {
+            self.kept_count(space)
+        } else {
+            // Not read by the cache (indexes and metadata): sled walks the tree.
+            Ok(self.tree(space).len() as u64)
+        }
     }
 }
 
@@ -206,16 +262,29 @@ impl KvEngine for SledEngine {
         trees
             .as_slice()
             .transaction(|txs| {
+                // Keys added minus keys removed, per space (sled gives the
+                // old value of every insert and remove).
+                let mut added = [0i64; Space::ALL.len()];
                 for (space, key, change) in writes.iter() {
                     let tree = &txs[space as usize];
-                    match change {
-                        Some(value) => {
-                            tree.insert(key, value)?;
-                        }
-                        None => {
-                            tree.remove(key)?;
-                        }
+                    let (existed, exists) = match change {
+                        Some(value) => (tree.insert(key, value)?.is_some(), true),
+                        None => (tree.remove(key)?.is_some(), false),
+                    };
+                    added[space as usize] += i64::from(exists) - i64::from(existed);
+                }
+                let meta = &txs[Space::Meta as usize];
+                for space in Space::OBJECTS {
+                    if added[space as usize] == 0 {
+                        continue;
                     }
+                    let key = count_key(space);
+                    let now = meta
+                        .get(&key)?
+                        .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+                        .map_or(0, u64::from_be_bytes);
+                    let next = now.saturating_add_signed(added[space as usize]);
+                    meta.insert(key, &next.to_be_bytes())?;
                 }
                 Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
             })

@@ -150,34 +150,33 @@ pub(crate) async fn answer(store: &SqliteStore, query: &Query) -> Result<Answer>
         Query::ThreadMember(t, u) => Answer::ThreadMember(typed(one(store, EntityKey::ThreadMember(t, u)).await?)),
         Query::ThreadMembers(t) => Answer::ThreadMembers(all(T::ThreadMembers, &rows(store, "reading thread members", "SELECT data FROM thread_members WHERE thread_id = ?1 ORDER BY user_id", &[sql_id(t.get())]).await?)?),
         Query::Counts => {
-            const COUNTS: &str = "SELECT \
-                (SELECT count(*) FROM guilds), \
-                (SELECT count(*) FROM channels WHERE is_thread = 0), \
-                (SELECT count(*) FROM channels WHERE is_thread = 1), \
-                (SELECT count(*) FROM messages), (SELECT count(*) FROM users), \
-                (SELECT count(*) FROM members), (SELECT count(*) FROM roles), \
-                (SELECT count(*) FROM emojis), (SELECT count(*) FROM stickers), \
-                (SELECT count(*) FROM voice_states), (SELECT count(*) FROM presences), \
-                (SELECT count(*) FROM stage_instances), (SELECT count(*) FROM scheduled_events), \
-                (SELECT count(*) FROM thread_members)";
-            let row = sqlx::query(COUNTS).fetch_one(store.readers()).await.map_err(backend_error("counting"))?;
-            let n = |i: usize| row.try_get::<i64, _>(i).map(|v| v as u64).map_err(backend_error("counting"));
-            Answer::Counts(Counts {
-                guilds: n(0)?,
-                channels: n(1)?,
-                threads: n(2)?,
-                messages: n(3)?,
-                users: n(4)?,
-                members: n(5)?,
-                roles: n(6)?,
-                emojis: n(7)?,
-                stickers: n(8)?,
-                voice_states: n(9)?,
-                presences: n(10)?,
-                stage_instances: n(11)?,
-                scheduled_events: n(12)?,
-                thread_members: n(13)?,
-            })
+            // Kept by triggers in the rows' own transactions (schema version 3).
+            let rows = sqlx::query("SELECT kind, n FROM persist_counts").fetch_all(store.readers()).await.map_err(backend_error("counting"))?;
+            let mut counts = Counts::default();
+            for row in rows {
+                let kind: String = row.try_get(0).map_err(backend_error("counting"))?;
+                let n = row.try_get::<i64, _>(1).map_err(backend_error("counting"))?.max(0) as u64;
+                let slot = match kind.as_str() {
+                    "guilds" => &mut counts.guilds,
+                    "channels" => &mut counts.channels,
+                    "threads" => &mut counts.threads,
+                    "messages" => &mut counts.messages,
+                    "users" => &mut counts.users,
+                    "members" => &mut counts.members,
+                    "roles" => &mut counts.roles,
+                    "emojis" => &mut counts.emojis,
+                    "stickers" => &mut counts.stickers,
+                    "voice_states" => &mut counts.voice_states,
+                    "presences" => &mut counts.presences,
+                    "stage_instances" => &mut counts.stage_instances,
+                    "scheduled_events" => &mut counts.scheduled_events,
+                    "thread_members" => &mut counts.thread_members,
+                    // A kind a newer schema counts.
+                    _ => continue,
+                };
+                *slot = n;
+            }
+            Answer::Counts(counts)
         }
     })
 }

@@ -768,7 +768,11 @@ fn mutation_chunks(
     each(chunk)
 }
 
-/// The store alone: the stream's mutations applied in batches of 1,000
+/// Mutations per store batch and rows per raw-floor transaction: the
+/// cache's default `batch_size`, so both sides commit as often.
+const BATCH: usize = 1_000;
+
+/// The store alone: the stream's mutations applied in batches of [`BATCH`]
 /// (only the applies are timed).
 fn store_path(
     input: &Path,
@@ -777,26 +781,27 @@ fn store_path(
     runtime: &tokio::runtime::Runtime,
 ) -> Result<Value, Error> {
     let (store, path) = runtime.block_on(open(dir, backend))?;
-    let (mut rows, mut timed) = (0u64, Duration::ZERO);
+    let (mut rows, mut commits, mut timed) = (0u64, 0u64, Duration::ZERO);
     mutation_chunks(input, |chunk| {
         rows += chunk.iter().map(|m| rows_of(m).len() as u64).sum::<u64>();
         let started = Instant::now();
-        for batch in chunk.chunks(1_000) {
+        for batch in chunk.chunks(BATCH) {
             runtime.block_on(store.apply(batch))?;
+            commits += 1;
         }
         timed += started.elapsed();
         Ok(())
     })?;
     drop(store);
-    Ok(rows_result(rows, timed, &path))
+    Ok(rows_result(rows, commits, timed, &path))
 }
 
 /// A timed write phase's result; removes what it wrote.
-fn rows_result(rows: u64, timed: Duration, path: &Path) -> Value {
+fn rows_result(rows: u64, commits: u64, timed: Duration, path: &Path) -> Value {
     let disk = disk_mib(path);
     remove(path);
     let secs = timed.as_secs_f64();
-    json!({"rows": rows, "seconds": secs, "rows_per_s": rows as f64 / secs, "disk_mib": disk})
+    json!({"rows": rows, "commits": commits, "seconds": secs, "rows_per_s": rows as f64 / secs, "disk_mib": disk})
 }
 
 /// Removes a store: its file or folder, and SQLite's `-wal` and `-shm`.
@@ -883,13 +888,13 @@ impl RawEngine {
 }
 
 /// The raw engine: the stream's upserted rows as key/value pairs (the
-/// entity key, the record as MessagePack), in transactions of up to 10,000
+/// entity key, the record as MessagePack), in transactions of [`BATCH`] rows
 /// (only the writes are timed).
 fn floor(input: &Path, dir: &Path, backend: &str) -> Result<Value, Error> {
     let path = dir.join(format!("floor-{backend}"));
     remove(&path);
     let mut engine = RawEngine::open(backend, &path)?;
-    let (mut rows, mut timed) = (0u64, Duration::ZERO);
+    let (mut rows, mut commits, mut timed) = (0u64, 0u64, Duration::ZERO);
     mutation_chunks(input, |chunk| {
         let mut pairs = Vec::new();
         for m in &chunk {
@@ -902,14 +907,15 @@ fn floor(input: &Path, dir: &Path, backend: &str) -> Result<Value, Error> {
         }
         rows += pairs.len() as u64;
         let started = Instant::now();
-        for part in pairs.chunks(10_000) {
+        for part in pairs.chunks(BATCH) {
             engine.write(part)?;
+            commits += 1;
         }
         timed += started.elapsed();
         Ok(())
     })?;
     drop(engine);
-    Ok(rows_result(rows, timed, &path))
+    Ok(rows_result(rows, commits, timed, &path))
 }
 
 fn peak_rss_mib() -> f64 {

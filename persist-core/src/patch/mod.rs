@@ -94,7 +94,24 @@ impl Patch {
     }
 
     /// Like [`Patch::new`] with the fields already as a map.
-    pub fn from_map(key: EntityKey, mut fields: Map<String, Value>) -> Result<Self> {
+    pub fn from_map(key: EntityKey, fields: Map<String, Value>) -> Result<Self> {
+        // The hot kinds are read into their typed patch now: applying it
+        // later assigns fields instead of round-tripping the object through JSON.
+        let mut fields = match Typed::from_fields(key, fields) {
+            Ok(Ok(typed)) => {
+                return Ok(Self {
+                    key,
+                    change: Change::Typed(typed),
+                });
+            }
+            Ok(Err(fields)) => fields,
+            Err(reason) => {
+                return Err(Error::InvalidData {
+                    kind: key.kind(),
+                    reason: format!("patch of {key}: {reason}"),
+                });
+            }
+        };
         for (name, value) in key.id_fields() {
             fields.insert(name.to_owned(), value);
         }
@@ -121,8 +138,12 @@ impl Patch {
     /// a patch of a message the store does not have still lands in its channel.
     pub fn message(channel_id: ChannelId, id: MessageId, fields: Value) -> Result<Self> {
         let mut patch = Self::new(EntityKey::Message(id), fields)?;
-        if let Change::Fields(fields) = &mut patch.change {
-            fields.insert("channel_id".into(), Value::String(channel_id.to_string()));
+        match &mut patch.change {
+            Change::Typed(Typed::Message(_, typed)) => typed.channel_id = Some(channel_id),
+            Change::Typed(_) => {}
+            Change::Fields(fields) => {
+                fields.insert("channel_id".into(), Value::String(channel_id.to_string()));
+            }
         }
         Ok(patch)
     }

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::entity::{Entity, Record};
+use crate::entity::{Entity, EntityKey, Record};
 use crate::model::{
     Attachment, Embed, Extra, Member, Message, MessageReference, Permissions, Reaction,
     StickerItem, User,
@@ -44,6 +44,30 @@ macro_rules! typed_patch {
                         target.extra.insert(name, value);
                     }
                 }
+            }
+
+            /// Reads fields by Discord's names, as a JSON patch carries them
+            /// (`null`: the field's empty value); names the model does not
+            /// have go to `extra`, except the object's own `ids`, which the
+            /// key gives.
+            pub(crate) fn from_fields(fields: Map<String, Value>, ids: &[&str]) -> Result<Self, String> {
+                let mut patch = Self::default();
+                for (name, value) in fields {
+                    match name.as_str() {
+                        $($json => {
+                            patch.$field = Some(if value.is_null() {
+                                Default::default()
+                            } else {
+                                serde_json::from_value(value).map_err(|e| format!("{}: {e}", $json))?
+                            });
+                        })*
+                        id if ids.contains(&id) => {}
+                        _ => {
+                            patch.extra.insert(name, value);
+                        }
+                    }
+                }
+                Ok(patch)
             }
 
             /// Folds a later patch of the same object into this one (later fields win).
@@ -215,6 +239,28 @@ pub(crate) enum Typed {
 }
 
 impl Typed {
+    /// The typed patch of `key` from fields by Discord's names, for the
+    /// kinds that have one; `Ok(Err(fields))` gives the fields back otherwise.
+    pub(crate) fn from_fields(
+        key: EntityKey,
+        fields: Map<String, Value>,
+    ) -> Result<Result<Self, Map<String, Value>>, String> {
+        Ok(Ok(match key {
+            EntityKey::Member(guild_id, user_id) => Self::Member(
+                guild_id,
+                user_id,
+                Box::new(MemberPatch::from_fields(fields, &["guild_id", "user_id"])?),
+            ),
+            EntityKey::User(id) => {
+                Self::User(id, Box::new(UserPatch::from_fields(fields, &["id"])?))
+            }
+            EntityKey::Message(id) => {
+                Self::Message(id, Box::new(MessagePatch::from_fields(fields, &["id"])?))
+            }
+            _ => return Ok(Err(fields)),
+        }))
+    }
+
     pub(crate) fn to_fields(&self) -> Map<String, Value> {
         match self {
             Self::Member(.., p) => p.to_fields(),
