@@ -82,6 +82,9 @@ pub fn plan<'b>(engine: &mut dyn Engine, batch: &'b [Mutation]) -> Result<Change
 /// The object a mutation reads before writing it, if any.
 fn read_before_write(mutation: &Mutation) -> Option<EntityKey> {
     Some(match mutation {
+        // Every message carries its author, mostly unchanged: a read is
+        // cheaper than rewriting the user and its pages.
+        Mutation::Upsert(record) if matches!(**record, Record::User(_)) => record.key(),
         Mutation::Patch(patch) => patch.key(),
         Mutation::AddReaction(r) | Mutation::RemoveReaction(r) => EntityKey::Message(r.message_id),
         Mutation::RemoveAllReactions { message_id, .. }
@@ -93,6 +96,10 @@ fn read_before_write(mutation: &Mutation) -> Option<EntityKey> {
 
 fn apply<'b>(view: &mut BatchView<'_, 'b>, mutation: &'b Mutation) -> Result<()> {
     match mutation {
+        // Read first (see `read_before_write`): written only if it changed.
+        Mutation::Upsert(record) if matches!(**record, Record::User(_)) => {
+            view.put_borrowed_changed(record)
+        }
         Mutation::Upsert(record) => view.put_borrowed(record),
         Mutation::UpsertMany(records) => {
             for record in records {
@@ -102,7 +109,7 @@ fn apply<'b>(view: &mut BatchView<'_, 'b>, mutation: &'b Mutation) -> Result<()>
         Mutation::Patch(patch) => {
             let current = view.get(patch.key())?;
             match patch.apply_record(current) {
-                Ok(merged) => view.put(merged),
+                Ok(merged) => view.put_changed(merged),
                 // Patches are validated when built; one that still fails is
                 // skipped so the rest of the batch lands.
                 Err(error) => tracing::error!(%error, "a patch could not be applied; skipped"),
@@ -137,7 +144,7 @@ fn apply<'b>(view: &mut BatchView<'_, 'b>, mutation: &'b Mutation) -> Result<()>
                 view.get(EntityKey::ScheduledEvent(*event_id))?
             {
                 event.count_user(*added);
-                view.put(Record::ScheduledEvent(event));
+                view.put_changed(Record::ScheduledEvent(event));
             }
         }
         Mutation::AddReaction(r) => view.change_message(r.message_id, |m| {
@@ -300,4 +307,77 @@ fn delete_roles(
         view.delete(EntityKey::Role(*role));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Member, User};
+    use crate::{MemberPatch, Patch, UserId};
+
+    /// Committed objects.
+    struct Stored(Vec<Record>);
+
+    impl Engine for Stored {
+        fn get_many(&mut self, keys: &[EntityKey]) -> Result<Vec<Option<Record>>> {
+            Ok(keys
+                .iter()
+                .map(|k| self.0.iter().find(|r| r.key() == *k).cloned())
+                .collect())
+        }
+        fn scope_keys(&mut self, _: Scope) -> Result<Vec<EntityKey>> {
+            Ok(Vec::new())
+        }
+    }
+
+    fn member(nick: &str) -> Member {
+        Member {
+            guild_id: GuildId::new(1),
+            user_id: UserId::new(2),
+            nick: Some(nick.into()),
+            ..Default::default()
+        }
+    }
+
+    fn user(name: &str) -> User {
+        User {
+            id: UserId::new(2),
+            username: name.into(),
+            ..Default::default()
+        }
+    }
+
+    fn nick_patch(nick: &str) -> Mutation {
+        Mutation::Patch(Patch::from_member(
+            GuildId::new(1),
+            UserId::new(2),
+            MemberPatch {
+                nick: Some(Some(nick.into())),
+                ..Default::default()
+            },
+        ))
+    }
+
+    #[test]
+    fn a_patch_or_user_upsert_that_changes_nothing_writes_nothing() {
+        let mut engine = Stored(vec![Record::Member(member("a")), Record::User(user("u"))]);
+        let batch = [nick_patch("a"), Mutation::upsert(user("u"))];
+        let changes = plan(&mut engine, &batch).unwrap();
+        assert!(changes.puts.is_empty(), "{:?}", changes.puts);
+        assert!(changes.deletes.is_empty());
+    }
+
+    #[test]
+    fn a_change_is_written_once_as_it_ends_the_batch() {
+        let mut engine = Stored(vec![Record::Member(member("a")), Record::User(user("u"))]);
+        let batch = [
+            nick_patch("b"),
+            Mutation::upsert(user("v")),
+            Mutation::upsert(user("v")),
+        ];
+        let changes = plan(&mut engine, &batch).unwrap();
+        let mut puts: Vec<Record> = changes.puts.into_iter().map(|r| r.into_owned()).collect();
+        puts.sort_by_key(|r| r.key());
+        assert_eq!(puts, [Record::User(user("v")), Record::Member(member("b"))]);
+    }
 }

@@ -104,9 +104,36 @@ impl<'e, 'b> BatchView<'e, 'b> {
         self.write(record.key(), Some(Cow::Owned(record)));
     }
 
+    /// Puts an object read and changed by the batch, unless it is as the
+    /// view already holds it (a member patch that changes nothing, as most
+    /// of those MESSAGE_CREATE carries are, writes nothing).
+    pub(super) fn put_changed(&mut self, record: Record) {
+        let key = record.key();
+        let unchanged = self
+            .known
+            .get(&key)
+            .is_some_and(|slot| slot.now.as_deref() == Some(&record));
+        if !unchanged {
+            self.write(key, Some(Cow::Owned(record)));
+        }
+    }
+
     /// Puts an object of the batch as it is (lent, not copied).
     pub(super) fn put_borrowed(&mut self, record: &'b Record) {
         self.write(record.key(), Some(Cow::Borrowed(record)));
+    }
+
+    /// Like [`BatchView::put_borrowed`], writing nothing when the view
+    /// already holds the object as it is.
+    pub(super) fn put_borrowed_changed(&mut self, record: &'b Record) {
+        let key = record.key();
+        let unchanged = self
+            .known
+            .get(&key)
+            .is_some_and(|slot| slot.now.as_deref() == Some(record));
+        if !unchanged {
+            self.write(key, Some(Cow::Borrowed(record)));
+        }
     }
 
     pub(super) fn delete(&mut self, key: EntityKey) {
@@ -169,7 +196,7 @@ impl<'e, 'b> BatchView<'e, 'b> {
     ) -> Result<()> {
         if let Some(Record::Message(mut message)) = self.get(EntityKey::Message(id))? {
             change(&mut message);
-            self.put(Record::Message(message));
+            self.put_changed(Record::Message(message));
         }
         Ok(())
     }
