@@ -15,7 +15,10 @@
 //! - **Batches**: the cache's semantics ([`persist_core::write::plan`]) read
 //!   the committed view through point gets and scope listings (index range
 //!   scans) and give the batch's net changes; [`Txn`] stages them with their
-//!   index entries and per-channel message counts, and commits one write set.
+//!   index entries, per-channel message counts and the number of threads
+//!   (in `meta`), and commits one write set. Counting a kind is the
+//!   engine's count of a space's keys: O(1) in redb (kept in each table's
+//!   header) and in sled (kept in `meta` by its commit).
 //! - **Layouts and hooks** ([`KvStore`]): the layout version lives in the
 //!   `meta` space; opening upgrades older layouts step by step, refuses newer
 //!   ones untouched, then runs the application's migration hooks.
@@ -37,7 +40,7 @@ pub use engine::{KvEngine, KvRead, LOCK_WAIT, Pair, WriteSet, open_waiting_for_l
 pub use read::{answer, decode_record};
 pub use space::Space;
 pub use store::{CURRENT_LAYOUT, KvStore, batch_writes};
-pub use txn::{LAYOUT_THREAD_COUNT, LAYOUT_USER_GUILDS, Txn};
+pub use txn::{LAYOUT_THREAD_COUNT, LAYOUT_USER_GUILDS, Txn, meta_count};
 
 use persist_core::EntityKey;
 

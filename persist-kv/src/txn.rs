@@ -21,8 +21,8 @@ pub const LAYOUT_THREAD_COUNT: u32 = 3;
 /// The `meta` key of the number of threads stored (u64, big-endian).
 pub(crate) const THREADS_KEY: &[u8] = b"count/threads";
 
-/// A count kept in `meta` (absent: 0).
-pub(crate) fn meta_count(view: &dyn KvRead, name: &[u8]) -> Result<u64, Error> {
+/// A count kept in `meta` under `name` (absent: 0).
+pub fn meta_count(view: &dyn KvRead, name: &[u8]) -> Result<u64, Error> {
     match view.get(Space::Meta, name)? {
         Some(v) => Ok(u64::from_be_bytes(v.as_slice().try_into().map_err(
             |_| Error::Corrupt {

@@ -125,19 +125,7 @@ impl SledEngine {
 
     /// The number of keys of an object space, as kept in `meta`.
     fn kept_count(&self, space: Space) -> Result<u64> {
-        match self
-            .tree(Space::Meta)
-            .get(count_key(space))
-            .map_err(fail("reading a count"))?
-        {
-            Some(v) => Ok(u64::from_be_bytes(v.as_ref().try_into().map_err(|_| {
-                Error::Corrupt {
-                    key: format!("meta/count/{}", space.name()),
-                    reason: "not an 8-byte count".into(),
-                }
-            })?)),
-            None => Ok(0),
-        }
+        persist_kv::meta_count(self, &count_key(space))
     }
 }
 

@@ -39,6 +39,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "  sqlite3 {path} \"SELECT id, data ->> '$.content' FROM messages WHERE channel_id = 10 ORDER BY id DESC LIMIT 5\""
     );
+    println!("  sqlite3 {path} \"SELECT kind, n FROM persist_counts ORDER BY kind\"");
     println!(
         "  sqlite3 {path} \"SELECT r.name FROM members m, json_each(m.data, '$.roles') j JOIN roles r ON r.id = j.value WHERE m.guild_id = 1 AND m.user_id = 20\""
     );

@@ -1,8 +1,10 @@
-//! sled reads are not snapshots (the crate docs say so): a list read that
-//! straddles a commit leaves out what the commit removed and does not show
-//! what it added after the listing. It never fails and never answers an
-//! object that was not committed whole. The commit is made to land exactly
-//! between the index scan and the point gets of a read.
+//! What is particular to sled: reads are not snapshots (the crate docs say
+//! so): a list read that straddles a commit leaves out what the commit
+//! removed and does not show what it added after the listing. It never
+//! fails and never answers an object that was not committed whole. The
+//! commit is made to land exactly between the index scan and the point gets
+//! of a read. And the counts sled's own `Tree::len` would walk are kept in
+//! `meta`.
 
 use std::cell::Cell;
 
@@ -134,4 +136,40 @@ async fn counts_are_kept_across_reopening() {
         .unwrap();
     let counts = store.counts().await.unwrap();
     assert_eq!((counts.roles, counts.members), (1, 1));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_directory_written_before_counts_were_kept_is_counted_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.sled");
+    {
+        let store = SledStore::open(&path, &Migrations::new()).await.unwrap();
+        store
+            .apply(&[
+                Mutation::upsert(fx::role(1, 9)),
+                Mutation::upsert(fx::role(2, 9)),
+                Mutation::upsert(fx::member(9, 20, &[1])),
+            ])
+            .await
+            .unwrap();
+    }
+    {
+        // As code before the counts left it: no marker, no counts.
+        let db = sled::open(&path).unwrap();
+        let meta = db.open_tree("meta").unwrap();
+        let kept: Vec<_> = meta
+            .iter()
+            .keys()
+            .map(Result::unwrap)
+            .filter(|k| k.starts_with(b"count"))
+            .collect();
+        assert!(kept.len() > 1, "counts were kept: {kept:?}");
+        for key in kept {
+            meta.remove(key).unwrap();
+        }
+        db.flush().unwrap();
+    }
+    let store = SledStore::open(&path, &Migrations::new()).await.unwrap();
+    let counts = store.counts().await.unwrap();
+    assert_eq!((counts.roles, counts.members), (2, 1));
 }
