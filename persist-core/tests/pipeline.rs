@@ -207,6 +207,48 @@ async fn with_a_slow_store_the_queue_never_exceeds_its_bound() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backlog_commits_in_transactions_of_bounded_rows_in_order() {
+    let store = TestStore::default();
+    let config = CacheConfig {
+        batch_size: 10,
+        max_commit_rows: 100,
+        queue_capacity: 100_000,
+        ..Default::default()
+    };
+    let cache = Cache::new(store.clone(), Ruleset::default(), config).unwrap();
+    // The store stalls while a backlog of 5,000 builds up.
+    store.stalled.store(true, Ordering::SeqCst);
+    for i in 0..5_000u64 {
+        cache.enqueue_now([Mutation::upsert(fx::user(i))]).unwrap();
+    }
+    // A member list longer than the bound goes whole, in one transaction.
+    let list: Vec<Record> = (0..250)
+        .map(|u| Record::Member(fx::member(1, u, &[])))
+        .collect();
+    cache.enqueue_now([Mutation::UpsertMany(list)]).unwrap();
+    // A later write of the first user wins over the first one.
+    let mut renamed = fx::user(0);
+    renamed.username = "renamed".into();
+    cache
+        .enqueue_now([Mutation::upsert(renamed.clone())])
+        .unwrap();
+    store.stalled.store(false, Ordering::SeqCst);
+    cache.flush().await.unwrap();
+    let largest = store.largest_batch.load(Ordering::SeqCst);
+    assert!(largest <= 100, "a transaction of {largest} mutations");
+    assert!(store.batches.load(Ordering::SeqCst) >= 50);
+    let counts = store.inner.counts().await.unwrap();
+    assert_eq!((counts.users, counts.members), (5_000, 250));
+    assert_eq!(
+        store.inner.user(UserId::new(0)).await.unwrap(),
+        Some(renamed)
+    );
+    cache.shutdown().await.unwrap();
+    let stats = cache.stats();
+    assert_eq!((stats.queued, stats.in_flight, stats.rejected), (0, 0, 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn repeated_writes_to_one_object_coalesce() {
     let store = TestStore::default();
     let config = CacheConfig {
@@ -507,6 +549,10 @@ async fn invalid_pipeline_settings_are_typed_errors() {
         },
         CacheConfig {
             batch_delay: Duration::ZERO,
+            ..Default::default()
+        },
+        CacheConfig {
+            max_commit_rows: 0,
             ..Default::default()
         },
         CacheConfig {

@@ -18,16 +18,24 @@
 //! with each event's cost timed, its allocations counted and reads during
 //! and after ingest), `store:<backend>` (the same
 //! mutations applied to the store directly, no pipeline) and
-//! `floor:<backend>` (the same rows written to the raw engine in large
-//! transactions, no layers of ours); with `--stall-store S`,
+//! `floor:<backend>` (the same rows written to the raw engine in
+//! transactions of 1,000 rows, no layers of ours); with `--stall-store S`,
 //! `stalled:<backend>` (the bot's path while the store commits nothing for
 //! S seconds).
+//!
+//! One phase alone, with the heap it holds over time on stderr and its
+//! peak in the result (`--heap`: where a phase's memory goes):
+//!
+//! ```text
+//! target/release/replay --child ingest:redb --input target/replay/traffic-1-1000000.jsonl \
+//!     --dir target/replay --heap
+//! ```
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -59,22 +67,47 @@ thread_local! {
     static ALLOCATIONS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
 }
 
+/// With `--heap`, the bytes the process holds allocated now and at most
+/// (two shared atomics per allocation: off unless asked for).
+static TRACK_HEAP: AtomicBool = AtomicBool::new(false);
+// Signed: what was allocated before tracking started is freed during it.
+static HEAP_NOW: AtomicI64 = AtomicI64::new(0);
+static HEAP_PEAK: AtomicI64 = AtomicI64::new(0);
+
+fn heap_grew(bytes: usize) {
+    if TRACK_HEAP.load(Ordering::Relaxed) {
+        let bytes = bytes as i64;
+        let now = HEAP_NOW.fetch_add(bytes, Ordering::Relaxed) + bytes;
+        HEAP_PEAK.fetch_max(now, Ordering::Relaxed);
+    }
+}
+
+fn heap_shrank(bytes: usize) {
+    if TRACK_HEAP.load(Ordering::Relaxed) {
+        HEAP_NOW.fetch_sub(bytes as i64, Ordering::Relaxed);
+    }
+}
+
 // SAFETY: defers every call to the system allocator unchanged; the counter
 // is a const-initialised thread-local Cell, which never allocates.
 unsafe impl std::alloc::GlobalAlloc for CountingAlloc {
     unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
         ALLOCATIONS.with(|n| n.set(n.get() + 1));
+        heap_grew(layout.size());
         // SAFETY: the caller's contract is passed on as it is.
         unsafe { Backing.alloc(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        heap_shrank(layout.size());
         // SAFETY: as above.
         unsafe { Backing.dealloc(ptr, layout) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, size: usize) -> *mut u8 {
         ALLOCATIONS.with(|n| n.set(n.get() + 1));
+        heap_shrank(layout.size());
+        heap_grew(size);
         // SAFETY: as above.
         unsafe { Backing.realloc(ptr, layout, size) }
     }
@@ -356,6 +389,22 @@ fn child(args: &[String]) -> Result<(), Error> {
     } else {
         "system"
     };
+    if args.iter().any(|a| a == "--heap") {
+        TRACK_HEAP.store(true, Ordering::Relaxed);
+        // The heap over time, on stderr (where in a run the peak is).
+        let started = Instant::now();
+        std::thread::spawn(move || {
+            loop {
+                std::thread::sleep(Duration::from_secs(2));
+                eprintln!(
+                    "heap {:>6.1} s {:>8.1} MiB (peak {:.1} MiB)",
+                    started.elapsed().as_secs_f64(),
+                    HEAP_NOW.load(Ordering::Relaxed) as f64 / 1_048_576.0,
+                    HEAP_PEAK.load(Ordering::Relaxed) as f64 / 1_048_576.0
+                );
+            }
+        });
+    }
     let default_budget = CacheConfig::default().queue_memory_budget as u64 >> 20;
     let queue_budget = (number(args, "--queue-budget-mib", default_budget)? << 20) as usize;
     let mut result = match phase.split_once(':') {
@@ -384,6 +433,10 @@ fn child(args: &[String]) -> Result<(), Error> {
         _ => return Err(format!("unknown phase {phase:?}").into()),
     };
     result["peak_rss_mib"] = json!(peak_rss_mib());
+    if TRACK_HEAP.load(Ordering::Relaxed) {
+        result["peak_heap_mib"] = json!(HEAP_PEAK.load(Ordering::Relaxed) as f64 / 1_048_576.0);
+        result["heap_at_end_mib"] = json!(HEAP_NOW.load(Ordering::Relaxed) as f64 / 1_048_576.0);
+    }
     result["allocator"] = json!(allocator);
     println!("RESULT {result}");
     Ok(())

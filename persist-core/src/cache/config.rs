@@ -24,6 +24,14 @@ pub struct CacheConfig {
     pub batch_size: usize,
     /// ...or once its first mutation has waited this long (the flush window).
     pub batch_delay: Duration,
+    /// The most rows one transaction writes (an object written whole is a
+    /// row; a member list is a row per member; one mutation is never cut).
+    /// A larger batch commits in several transactions, in order, so what a
+    /// commit holds in memory (its changes, the engine's dirty pages) stays
+    /// bounded when a backlog or a startup burst (every guild's member list
+    /// at once) is committed. A crash between them loses only what was not
+    /// yet committed, as always.
+    pub max_commit_rows: usize,
     /// The queue's soft bound, in mutations: the async `enqueue` waits for
     /// room beyond it (backpressure). The shard's path (`enqueue_now`,
     /// [`Producer`](crate::Producer)) never waits: it queues past this bound,
@@ -73,6 +81,7 @@ impl Default for CacheConfig {
         Self {
             batch_size: 1000,
             batch_delay: Duration::from_millis(50),
+            max_commit_rows: 10_000,
             queue_capacity: 10_000,
             queue_memory_budget: 256 << 20,
             retry_initial: Duration::from_millis(50),
@@ -110,6 +119,12 @@ impl CacheConfig {
     /// Checks the settings.
     pub fn validate(&self) -> Result<(), ConfigError> {
         in_range("batch_size", self.batch_size as u64, 1, 1_000_000)?;
+        in_range(
+            "max_commit_rows",
+            self.max_commit_rows as u64,
+            1,
+            10_000_000,
+        )?;
         in_range(
             "queue_capacity",
             self.queue_capacity as u64,

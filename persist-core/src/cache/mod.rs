@@ -489,7 +489,7 @@ impl Cache {
         let c = &self.inner.counters;
         let in_flight = lock(&self.inner.queue.in_flight)
             .as_ref()
-            .map_or(0, |batch| batch.len());
+            .map_or(0, |c| c.pending().len());
         let queued = self
             .inner
             .queue
@@ -555,7 +555,7 @@ impl Cache {
         let (in_flight, waiting) = self.inner.queue.snapshot();
         let mut relevant: Vec<Mutation> = in_flight
             .iter()
-            .flat_map(|batch| batch.iter())
+            .flat_map(|c| c.pending())
             .filter_map(|m| overlay::relevant_part(m, query))
             .collect();
         // Filtered before they are put in arrival order: a read sorts the

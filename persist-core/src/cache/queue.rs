@@ -46,7 +46,22 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 
 /// The batch the writer is committing, in apply order: visible to readers
 /// until it settles.
-pub(crate) type InFlight = Option<Arc<Vec<Mutation>>>;
+pub(crate) type InFlight = Option<Committing>;
+
+/// A batch being committed in one or more transactions.
+#[derive(Clone, Debug)]
+pub(crate) struct Committing {
+    pub batch: Arc<Vec<Mutation>>,
+    /// How many of its first mutations are committed (by earlier transactions).
+    pub committed: usize,
+}
+
+impl Committing {
+    /// The mutations not yet committed, in apply order.
+    pub fn pending(&self) -> &[Mutation] {
+        &self.batch[self.committed.min(self.batch.len())..]
+    }
+}
 
 #[derive(Debug, Default)]
 pub(crate) struct Queue {
@@ -208,7 +223,10 @@ impl Queue {
         let bytes = items.iter().map(|q| q.bytes).sum();
         let taken = items.len();
         let batch = Arc::new(build(items.into_iter().map(|q| q.mutation).collect()));
-        *lock(&self.in_flight) = Some(Arc::clone(&batch));
+        *lock(&self.in_flight) = Some(Committing {
+            batch: Arc::clone(&batch),
+            committed: 0,
+        });
         (batch, taken, bytes)
     }
 
@@ -220,7 +238,7 @@ impl Queue {
         self.seal_locked(&mut sealed);
         let mut unsettled: Vec<Mutation> = lock(&self.in_flight)
             .take()
-            .map(|batch| Arc::try_unwrap(batch).unwrap_or_else(|shared| (*shared).clone()))
+            .map(|c| c.pending().to_vec())
             .unwrap_or_default();
         let segments: Vec<Segment> = sealed.drain(..).collect();
         unsettled.extend(merge(&segments).into_iter().map(|q| q.mutation.clone()));

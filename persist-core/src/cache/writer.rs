@@ -85,27 +85,70 @@ fn build_batch(inner: &Inner, taken: Vec<Mutation>) -> Vec<Mutation> {
     coalescer.finish(cap)
 }
 
-/// Commits a batch: retries with backoff, then isolates what cannot be
-/// stored. `slots` is how many enqueued mutations the batch holds.
+/// Commits a batch in transactions of at most `max_commit_rows` rows, in
+/// order: retries with backoff, then isolates what cannot be stored.
+/// `slots` is how many enqueued mutations the batch holds.
 ///
-/// The gate is held while the store may be applying any part of the batch
-/// and until the batch is settled, so a read holding it never finds the batch
-/// both in the store and in the queue. It is released while waiting to retry:
-/// a failed attempt applied nothing.
+/// The gate is held while the store may be applying any part of a chunk
+/// and until the chunk is accounted for (the batch in flight then starts
+/// after it; after the last chunk the batch is settled), so a read holding
+/// it never finds a mutation both in the store and in the queue. It is
+/// released between chunks and while waiting to retry: a failed attempt
+/// applied nothing.
 async fn commit(inner: &Inner, batch: &[Mutation], slots: usize) {
+    let chunks = commit_chunks(batch, inner.config.max_commit_rows);
+    let mut rejected = Vec::new();
+    for (n, chunk) in chunks.iter().enumerate() {
+        let (gate, mut refused) = commit_chunk(inner, &batch[chunk.clone()]).await;
+        rejected.append(&mut refused);
+        if n + 1 == chunks.len() {
+            settle(inner, slots.saturating_sub(rejected.len()), rejected);
+            return;
+        }
+        if let Some(in_flight) = super::queue::lock(&inner.queue.in_flight).as_mut() {
+            in_flight.committed = chunk.end;
+        }
+        drop(gate);
+    }
+}
+
+/// The batch cut into runs of at most `max_rows` rows (a member list
+/// counts each member; one mutation is never cut), in order; the channel
+/// caps that end a batch stay with its last run.
+fn commit_chunks(batch: &[Mutation], max_rows: usize) -> Vec<std::ops::Range<usize>> {
+    let mut chunks = Vec::new();
+    let (mut start, mut rows) = (0, 0);
+    for (at, mutation) in batch.iter().enumerate() {
+        let cap = matches!(mutation, Mutation::TrimChannelMessages { .. });
+        if rows >= max_rows && !cap {
+            chunks.push(start..at);
+            (start, rows) = (at, 0);
+        }
+        rows += match mutation {
+            Mutation::UpsertMany(records) => records.len().max(1),
+            _ => usize::from(!cap),
+        };
+    }
+    chunks.push(start..batch.len());
+    chunks
+}
+
+/// Commits one run of a batch; returns holding the gate, with the
+/// mutations the store refused on their own.
+async fn commit_chunk<'a>(
+    inner: &'a Inner,
+    chunk: &[Mutation],
+) -> (tokio::sync::RwLockWriteGuard<'a, ()>, Vec<DeadLetter>) {
     let mut backoff = inner.config.retry_initial;
     let mut attempts = 0;
     loop {
         let gate = inner.gate.write().await;
-        let error = match inner.store.apply(batch).await {
-            Ok(()) => {
-                settle(inner, slots, Vec::new());
-                return;
-            }
+        let error = match inner.store.apply(chunk).await {
+            Ok(()) => return (gate, Vec::new()),
             Err(error) => error,
         };
         attempts += 1;
-        note_failure(inner, &error, batch.len(), attempts);
+        note_failure(inner, &error, chunk.len(), attempts);
         if attempts < inner.config.retry_attempts {
             drop(gate);
             tokio::time::sleep(backoff).await;
@@ -113,17 +156,16 @@ async fn commit(inner: &Inner, batch: &[Mutation], slots: usize) {
             continue;
         }
         // Persistent failure: find the mutations the store refuses.
-        let rejected = isolate(inner, batch).await;
-        if rejected.len() < batch.len() {
-            settle(inner, slots.saturating_sub(rejected.len()), rejected);
-            return;
+        let rejected = isolate(inner, chunk).await;
+        if rejected.len() < chunk.len() {
+            return (gate, rejected);
         }
         // Nothing at all can be stored: an outage, not bad data. Keep
         // everything and keep trying; the queue's memory budget bounds the rest.
         drop(gate);
         tracing::error!(
             backend = inner.store.backend(),
-            mutations = batch.len(),
+            mutations = chunk.len(),
             "store refuses every write; retrying the batch until it recovers"
         );
         attempts = 0;
@@ -182,5 +224,67 @@ fn settle(inner: &Inner, stored: usize, rejected: Vec<DeadLetter>) {
         for letter in rejected {
             inner.reject(letter.mutation, letter.error);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Member, User};
+    use crate::{ChannelId, GuildId, Record, UserId};
+
+    fn user(id: u64) -> Mutation {
+        Mutation::upsert(User {
+            id: UserId::new(id),
+            ..Default::default()
+        })
+    }
+
+    fn members(n: u64) -> Mutation {
+        Mutation::UpsertMany(
+            (1..=n)
+                .map(|u| {
+                    Record::Member(Member {
+                        guild_id: GuildId::new(1),
+                        user_id: UserId::new(u),
+                        ..Default::default()
+                    })
+                })
+                .collect(),
+        )
+    }
+
+    fn cap() -> Mutation {
+        Mutation::TrimChannelMessages {
+            channel_id: ChannelId::new(1),
+            keep: 10,
+        }
+    }
+
+    #[test]
+    fn a_batch_is_cut_by_rows_keeping_member_lists_and_caps_whole() {
+        let batch = [
+            user(1),
+            user(2),
+            user(3),
+            members(5),
+            user(4),
+            user(5),
+            cap(),
+            cap(),
+        ];
+        assert_eq!(commit_chunks(&batch, 2), [0..2, 2..4, 4..8]);
+        assert_eq!(
+            commit_chunks(&batch, 100),
+            vec![std::ops::Range { start: 0, end: 8 }]
+        );
+        assert_eq!(
+            commit_chunks(&batch, 1),
+            [0..1, 1..2, 2..3, 3..4, 4..5, 5..8]
+        );
+        assert_eq!(
+            commit_chunks(&[], 10),
+            vec![std::ops::Range { start: 0, end: 0 }]
+        );
     }
 }
