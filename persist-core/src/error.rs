@@ -113,10 +113,11 @@ pub enum Error {
 
     /// `flush` (or a `Counts` read) waited `CacheConfig::flush_timeout` and
     /// the queue was still not committed: the store is failing (see
-    /// `CacheStats::last_error`). Nothing is lost: the writer keeps retrying.
+    /// `CacheStats::last_error`) or slower than the backlog needs. Nothing
+    /// is lost: the writer keeps committing.
     #[error(
         "{pending} mutation(s) were still not committed after {waited:?}; the store is failing \
-         (see stats().last_error) and the writer keeps retrying"
+         (see stats().last_error) or too slow for the backlog, and the writer keeps committing"
     )]
     FlushTimedOut {
         /// Mutations queued or in flight when the wait gave up.

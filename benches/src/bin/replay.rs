@@ -608,6 +608,8 @@ impl Store for StalledStore {
 fn persist_over(store: Arc<dyn Store>, queue_budget: usize) -> Result<Persist, Error> {
     let config = CacheConfig {
         queue_memory_budget: queue_budget,
+        // The runs measure until durable, however long the backlog takes.
+        flush_timeout: Duration::from_secs(3600),
         ..CacheConfig::default()
     };
     Ok(Persist::new(Cache::from_arc(store, rules()?, config)?))

@@ -81,7 +81,7 @@ impl Default for CacheConfig {
         Self {
             batch_size: 1000,
             batch_delay: Duration::from_millis(50),
-            max_commit_rows: 10_000,
+            max_commit_rows: 50_000,
             queue_capacity: 10_000,
             queue_memory_budget: 256 << 20,
             retry_initial: Duration::from_millis(50),
