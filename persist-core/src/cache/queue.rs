@@ -113,6 +113,14 @@ impl Queue {
             }
             return Err(PushError::Closed);
         }
+        // Counted before it is numbered: the writer reads the next number,
+        // then the length, and takes a length of 0 to mean that everything
+        // numbered so far is committed.
+        let len = if reserved {
+            self.len.load(Ordering::Acquire)
+        } else {
+            self.len.fetch_add(1, Ordering::AcqRel) + 1
+        };
         // The number is taken under the lane lock, so a seal that starts
         // after it sees the mutation.
         let seq = self.next_seq.fetch_add(1, Ordering::AcqRel);
@@ -122,11 +130,6 @@ impl Queue {
             mutation,
         });
         drop(open);
-        let len = if reserved {
-            self.len.load(Ordering::Acquire)
-        } else {
-            self.len.fetch_add(1, Ordering::AcqRel) + 1
-        };
         self.bytes.fetch_add(bytes, Ordering::AcqRel);
         Ok(len)
     }
