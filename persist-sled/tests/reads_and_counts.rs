@@ -49,6 +49,21 @@ impl KvRead for CommitAfterListing<'_> {
     }
 }
 
+/// Two roles of guild 9 and a member holding one.
+fn roles_and_a_member() -> Vec<Mutation> {
+    vec![
+        Mutation::upsert(fx::role(1, 9)),
+        Mutation::upsert(fx::role(2, 9)),
+        Mutation::upsert(fx::member(9, 20, &[1])),
+    ]
+}
+
+/// Opens the store at `path`, commits `batch` and closes it.
+async fn write(path: &std::path::Path, batch: &[Mutation]) {
+    let store = SledStore::open(path, &Migrations::new()).await.unwrap();
+    store.apply(batch).await.unwrap();
+}
+
 fn role_ids(answer: Answer) -> Vec<u64> {
     match answer {
         Answer::Roles(roles) => roles.iter().map(|r| r.id.get()).collect(),
@@ -97,28 +112,20 @@ async fn a_list_read_straddling_a_commit_leaves_out_what_it_removed() {
 async fn counts_are_kept_across_reopening() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cache.sled");
-    {
-        let store = SledStore::open(&path, &Migrations::new()).await.unwrap();
-        store
-            .apply(&[
-                Mutation::upsert(fx::role(1, 9)),
-                Mutation::upsert(fx::role(2, 9)),
-                Mutation::upsert(fx::member(9, 20, &[1])),
-                Mutation::upsert(fx::channel(10, 9)),
-                Mutation::upsert(fx::thread(11, 9, 10)),
-            ])
-            .await
-            .unwrap();
-        // Rewriting an object does not count it twice; deleting one that
-        // is not stored does not count it down.
-        store
-            .apply(&[
-                Mutation::upsert(fx::role(1, 9)),
-                Mutation::Delete(EntityKey::Role(RoleId::new(77))),
-            ])
-            .await
-            .unwrap();
-    }
+    let mut batch = roles_and_a_member();
+    batch.push(Mutation::upsert(fx::channel(10, 9)));
+    batch.push(Mutation::upsert(fx::thread(11, 9, 10)));
+    write(&path, &batch).await;
+    // Rewriting an object does not count it twice; deleting one that is
+    // not stored does not count it down.
+    write(
+        &path,
+        &[
+            Mutation::upsert(fx::role(1, 9)),
+            Mutation::Delete(EntityKey::Role(RoleId::new(77))),
+        ],
+    )
+    .await;
     let store = SledStore::open(&path, &Migrations::new()).await.unwrap();
     let counts = store.counts().await.unwrap();
     assert_eq!(
@@ -142,17 +149,7 @@ async fn counts_are_kept_across_reopening() {
 async fn a_directory_written_before_counts_were_kept_is_counted_on_open() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cache.sled");
-    {
-        let store = SledStore::open(&path, &Migrations::new()).await.unwrap();
-        store
-            .apply(&[
-                Mutation::upsert(fx::role(1, 9)),
-                Mutation::upsert(fx::role(2, 9)),
-                Mutation::upsert(fx::member(9, 20, &[1])),
-            ])
-            .await
-            .unwrap();
-    }
+    write(&path, &roles_and_a_member()).await;
     {
         // As code before the counts left it: no marker, no counts.
         let db = sled::open(&path).unwrap();
