@@ -48,7 +48,8 @@ pub struct Patch {
 /// What a patch changes: fields by Discord's names, or a typed patch.
 #[derive(Clone, Debug, PartialEq)]
 enum Change {
-    // Invariant: holds the key's id fields and makes a valid object alone.
+    // Invariant: holds the key's id fields and makes a valid object alone;
+    // never a member, user or message (those are always `Typed`).
     Fields(Map<String, Value>),
     Typed(Typed),
 }
@@ -138,12 +139,8 @@ impl Patch {
     /// a patch of a message the store does not have still lands in its channel.
     pub fn message(channel_id: ChannelId, id: MessageId, fields: Value) -> Result<Self> {
         let mut patch = Self::new(EntityKey::Message(id), fields)?;
-        match &mut patch.change {
-            Change::Typed(Typed::Message(_, typed)) => typed.channel_id = Some(channel_id),
-            Change::Typed(_) => {}
-            Change::Fields(fields) => {
-                fields.insert("channel_id".into(), Value::String(channel_id.to_string()));
-            }
+        if let Change::Typed(Typed::Message(_, typed)) = &mut patch.change {
+            typed.channel_id = Some(channel_id);
         }
         Ok(patch)
     }
@@ -234,15 +231,9 @@ impl Patch {
 
     /// The channel of a message patch.
     pub fn message_channel(&self) -> Option<ChannelId> {
-        if !matches!(self.key, EntityKey::Message(_)) {
-            return None;
-        }
         match &self.change {
-            Change::Fields(fields) => fields
-                .get("channel_id")
-                .and_then(|v| ChannelId::deserialize(v).ok()),
             Change::Typed(Typed::Message(_, m)) => m.channel_id,
-            Change::Typed(_) => None,
+            _ => None,
         }
     }
 

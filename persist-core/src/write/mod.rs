@@ -82,9 +82,7 @@ pub fn plan<'b>(engine: &mut dyn Engine, batch: &'b [Mutation]) -> Result<Change
 /// The object a mutation reads before writing it, if any.
 fn read_before_write(mutation: &Mutation) -> Option<EntityKey> {
     Some(match mutation {
-        // Every message carries its author, mostly unchanged: a read is
-        // cheaper than rewriting the user and its pages.
-        Mutation::Upsert(record) if matches!(**record, Record::User(_)) => record.key(),
+        Mutation::Upsert(record) if upserted_unchanged_mostly(record) => record.key(),
         Mutation::Patch(patch) => patch.key(),
         Mutation::AddReaction(r) | Mutation::RemoveReaction(r) => EntityKey::Message(r.message_id),
         Mutation::RemoveAllReactions { message_id, .. }
@@ -94,10 +92,17 @@ fn read_before_write(mutation: &Mutation) -> Option<EntityKey> {
     })
 }
 
+/// Whether a whole object of this kind is upserted over and over as it is
+/// stored, so reading it first is cheaper than rewriting it and its pages:
+/// users (every message carries its author).
+fn upserted_unchanged_mostly(record: &Record) -> bool {
+    matches!(record, Record::User(_))
+}
+
 fn apply<'b>(view: &mut BatchView<'_, 'b>, mutation: &'b Mutation) -> Result<()> {
     match mutation {
         // Read first (see `read_before_write`): written only if it changed.
-        Mutation::Upsert(record) if matches!(**record, Record::User(_)) => {
+        Mutation::Upsert(record) if upserted_unchanged_mostly(record) => {
             view.put_borrowed_changed(record)
         }
         Mutation::Upsert(record) => view.put_borrowed(record),

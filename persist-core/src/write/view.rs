@@ -108,14 +108,7 @@ impl<'e, 'b> BatchView<'e, 'b> {
     /// view already holds it (a member patch that changes nothing, as most
     /// of those MESSAGE_CREATE carries are, writes nothing).
     pub(super) fn put_changed(&mut self, record: Record) {
-        let key = record.key();
-        let unchanged = self
-            .known
-            .get(&key)
-            .is_some_and(|slot| slot.now.as_deref() == Some(&record));
-        if !unchanged {
-            self.write(key, Some(Cow::Owned(record)));
-        }
+        self.write_changed(Cow::Owned(record));
     }
 
     /// Puts an object of the batch as it is (lent, not copied).
@@ -126,13 +119,17 @@ impl<'e, 'b> BatchView<'e, 'b> {
     /// Like [`BatchView::put_borrowed`], writing nothing when the view
     /// already holds the object as it is.
     pub(super) fn put_borrowed_changed(&mut self, record: &'b Record) {
+        self.write_changed(Cow::Borrowed(record));
+    }
+
+    fn write_changed(&mut self, record: Cow<'b, Record>) {
         let key = record.key();
         let unchanged = self
             .known
             .get(&key)
-            .is_some_and(|slot| slot.now.as_deref() == Some(record));
+            .is_some_and(|slot| slot.now.as_deref() == Some(&*record));
         if !unchanged {
-            self.write(key, Some(Cow::Borrowed(record)));
+            self.write(key, Some(record));
         }
     }
 
