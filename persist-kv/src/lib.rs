@@ -39,7 +39,7 @@ pub mod testkit;
 pub use engine::{KvEngine, KvRead, LOCK_WAIT, Pair, WriteSet, open_waiting_for_lock};
 pub use read::{answer, decode_record};
 pub use space::Space;
-pub use store::{CURRENT_LAYOUT, KvStore, batch_writes};
+pub use store::{CURRENT_LAYOUT, KvStore, batch_writes, stored_layout};
 pub use txn::{LAYOUT_THREAD_COUNT, LAYOUT_USER_GUILDS, Txn, meta_count};
 
 use persist_core::EntityKey;

@@ -20,7 +20,7 @@ pub const CURRENT_LAYOUT: u32 = 3;
 const LAYOUT_KEY: &[u8] = b"layout";
 
 /// The layout recorded in the store; 0 for an empty one.
-fn stored_layout(view: &dyn KvRead) -> Result<u32> {
+pub fn stored_layout(view: &dyn KvRead) -> Result<u32> {
     match view.get(Space::Meta, LAYOUT_KEY)? {
         Some(v) => Ok(u32::from_be_bytes(v.as_slice().try_into().map_err(
             |_| Error::Corrupt {

@@ -145,14 +145,8 @@ impl RedbStore {
     ) -> Result<Self> {
         // Tables are created in their own transaction: an empty new file is no
         // layout at all, and a newer layout is refused before this writes.
-        let newer = {
-            let view = engine.read()?;
-            view.get(Space::Meta, b"layout")?
-                .and_then(|v| <[u8; 4]>::try_from(v.as_slice()).ok())
-                .map(u32::from_be_bytes)
-                .filter(|found| *found > persist_kv::CURRENT_LAYOUT)
-        };
-        if let Some(found) = newer {
+        let found = persist_kv::stored_layout(&*engine.read()?)?;
+        if found > persist_kv::CURRENT_LAYOUT {
             return Err(Error::SchemaTooNew {
                 found,
                 supported: persist_kv::CURRENT_LAYOUT,
