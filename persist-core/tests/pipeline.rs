@@ -797,6 +797,133 @@ async fn past_its_memory_budget_the_queue_sheds_in_order_counts_and_marks_guilds
     cache.shutdown().await.unwrap();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_member_lists_past_the_budget_sheds_members_and_keeps_each_guild() {
+    let store = TestStore {
+        stalled: Arc::new(AtomicBool::new(true)),
+        ..Default::default()
+    };
+    let budget = 64 * 1024;
+    let config = CacheConfig {
+        batch_size: 10,
+        queue_capacity: 10,
+        batch_delay: Duration::from_millis(1),
+        queue_memory_budget: budget,
+        ..Default::default()
+    };
+    let rules = Ruleset::builder()
+        .resources(persist_core::ResourceKind::all())
+        .build()
+        .unwrap();
+    let cache = Cache::new(store.clone(), rules, config).unwrap();
+    let producer = cache.producer();
+    // Startup: 100 GUILD_CREATEs of 100 members each, far past the budget.
+    let (guilds, members) = (100u64, 100u64);
+    let mut largest_event = 0;
+    for g in 1..=guilds {
+        let mut records = vec![
+            persist_core::Record::Guild(fx::guild(g)),
+            persist_core::Record::Channel(fx::channel(100 * g, g)),
+            persist_core::Record::Role(fx::role(g, g)),
+        ];
+        for m in 0..members {
+            let user = g * 1_000 + m;
+            records.push(persist_core::Record::Member(fx::member(g, user, &[])));
+            records.push(persist_core::Record::User(fx::user(user)));
+            records.push(persist_core::Record::Presence(
+                persist_core::model::Presence {
+                    guild_id: GuildId::new(g),
+                    user_id: UserId::new(user),
+                    status: "online".into(),
+                    ..Default::default()
+                },
+            ));
+        }
+        let create = Mutation::UpsertMany(records);
+        largest_event = largest_event
+            .max(std::mem::size_of::<Mutation>() + persist_core::HeapSize::heap_bytes(&create));
+        let keep = (0..members).map(|m| UserId::new(g * 1_000 + m)).collect();
+        producer
+            .enqueue_now([
+                create,
+                Mutation::RetainGuildMembers {
+                    guild_id: GuildId::new(g),
+                    keep,
+                },
+            ])
+            .unwrap();
+    }
+    let stats = cache.stats();
+    assert!(stats.shedding, "{stats:?}");
+    // Bounded: the structure of each guild and its member ids are kept.
+    let structure = guilds as usize * (4 * 1024 + members as usize * 8);
+    assert!(
+        stats.queue_bytes <= budget * 5 / 4 + largest_event + structure,
+        "{} bytes queued (one GUILD_CREATE is {largest_event}): {stats:?}",
+        stats.queue_bytes
+    );
+    let shed = |k: &str| stats.shed.get(k).copied().unwrap_or(0);
+    assert!(shed("members") > 0 && shed("users") > 0, "{stats:?}");
+    // Every guild whose members were shed waits for a resync of them.
+    let stale = cache.stale_guilds();
+    assert!(
+        stale
+            .iter()
+            .filter(|(_, kinds)| kinds.contains(persist_core::ResourceKind::MEMBERS))
+            .count() as u64
+            >= shed("members") / members,
+        "{stale:?}"
+    );
+    // A member request answered while members of its guild were shed
+    // leaves the guild stale; one answered with nothing shed after it does not.
+    let members_stale = |g: u64| {
+        cache.stale_guilds().iter().any(|(guild, kinds)| {
+            *guild == GuildId::new(g) && kinds.contains(persist_core::ResourceKind::MEMBERS)
+        })
+    };
+    assert!(members_stale(guilds));
+    let asked_at = cache.shed_mark();
+    producer
+        .enqueue_now([Mutation::upsert(fx::member(guilds, 1, &[]))])
+        .unwrap();
+    cache.mark_resynced_since(
+        GuildId::new(guilds),
+        persist_core::ResourceKind::MEMBERS,
+        asked_at,
+    );
+    assert!(members_stale(guilds), "a member shed after the request");
+    let asked_at = cache.shed_mark();
+    cache.mark_resynced_since(
+        GuildId::new(guilds),
+        persist_core::ResourceKind::MEMBERS,
+        asked_at,
+    );
+    assert!(!members_stale(guilds));
+    store.stalled.store(false, Ordering::SeqCst);
+    cache.flush().await.unwrap();
+    let counts = store.inner.counts().await.unwrap();
+    // Every guild, channel and role landed; members, users and presences
+    // landed or were counted as shed.
+    assert_eq!(
+        (counts.guilds, counts.channels, counts.roles),
+        (guilds, guilds, guilds)
+    );
+    let stats = cache.stats();
+    let shed = |k: &str| stats.shed.get(k).copied().unwrap_or(0);
+    assert_eq!(
+        counts.members + shed("members"),
+        guilds * members + 1,
+        "{stats:?}"
+    );
+    assert_eq!(counts.users + shed("users"), guilds * members, "{stats:?}");
+    assert_eq!(
+        counts.presences + shed("presences"),
+        guilds * members,
+        "{stats:?}"
+    );
+    cache.shutdown().await.unwrap();
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn enqueue_now_queues_past_the_bound_where_it_cannot_wait_and_repays_it() {
     let config = CacheConfig {

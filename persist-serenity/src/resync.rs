@@ -3,10 +3,11 @@
 //! guild; the other kinds come back with the guild's next GUILD_CREATE (or
 //! an explicit [`Persist::request_all_members`](crate::Persist::request_all_members)).
 
+use std::collections::HashMap;
 use std::sync::Weak;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use persist_core::{ResourceKind, shard_of};
+use persist_core::{GuildId, ResourceKind, shard_of};
 use serenity::gateway::ShardManager;
 use serenity::model::id::ShardId;
 
@@ -15,12 +16,16 @@ use crate::tap::Tap;
 /// How often the task looks for stale guilds (it holds nothing meanwhile,
 /// so a cache that is shut down and dropped is not kept open).
 const POLL: Duration = Duration::from_secs(1);
-/// How long to wait before asking again for what is still stale (a member
-/// request whose chunks never came, a guild with no GUILD_CREATE yet).
+/// How long to wait before asking again for a guild still stale (a member
+/// request whose chunks never came, or lost some to shedding).
 const RETRY: Duration = Duration::from_secs(60);
+/// The most member requests left unanswered at once: answers arrive as a
+/// burst, and a burst past the queue's budget would be shed again.
+const MAX_OPEN_REQUESTS: usize = 4;
 
 /// Runs until the cache shuts down.
 pub(crate) async fn run(tap: Weak<Tap>, manager: Weak<ShardManager>) {
+    let mut asked: HashMap<GuildId, Instant> = HashMap::new();
     loop {
         tokio::time::sleep(POLL).await;
         let Some(tap) = tap.upgrade() else {
@@ -31,13 +36,14 @@ pub(crate) async fn run(tap: Weak<Tap>, manager: Weak<ShardManager>) {
             return;
         }
         let stale = cache.stale_guilds();
-        if stale.is_empty() || !cache.ready_for_resync() {
-            continue;
-        }
+        asked.retain(|guild, at| at.elapsed() < RETRY && stale.iter().any(|(g, _)| g == guild));
         let mut requested = 0usize;
         for (guild_id, kinds) in &stale {
-            if !kinds.contains(ResourceKind::MEMBERS) {
+            if !kinds.contains(ResourceKind::MEMBERS) || asked.contains_key(guild_id) {
                 continue;
+            }
+            if !cache.ready_for_resync() || tap.open_member_requests(RETRY) >= MAX_OPEN_REQUESTS {
+                break;
             }
             let shard = shard_of(*guild_id, tap.shard_count());
             let messenger = match manager.upgrade() {
@@ -49,6 +55,7 @@ pub(crate) async fn run(tap: Weak<Tap>, manager: Weak<ShardManager>) {
                     .map(|runner| runner.runner_tx.clone()),
                 None => None,
             };
+            asked.insert(*guild_id, Instant::now());
             match messenger {
                 Some(messenger) => {
                     tap.request_all_members(&messenger, *guild_id);
@@ -61,13 +68,13 @@ pub(crate) async fn run(tap: Weak<Tap>, manager: Weak<ShardManager>) {
                 ),
             }
         }
-        tracing::info!(
-            stale_guilds = stale.len(),
-            member_requests = requested,
-            "re-syncing what the cache shed: members are requested again, the rest comes back \
-             with each guild's next GUILD_CREATE"
-        );
-        drop(tap);
-        tokio::time::sleep(RETRY).await;
+        if requested > 0 {
+            tracing::info!(
+                stale_guilds = stale.len(),
+                member_requests = requested,
+                "re-syncing what the cache shed: members are requested again, the rest comes \
+                 back with each guild's next GUILD_CREATE"
+            );
+        }
     }
 }

@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
 
 use persist_core::gateway::{Applied, Session, check_ids, to_mutations};
 use persist_core::{Cache, GuildId, Mutation, Producer, ResourceKind, UserId};
@@ -200,11 +201,18 @@ impl Tap {
     /// arrived (the guild's members are then in sync again).
     fn observe_chunk(&self, chunk: Option<ChunkAnswer<'_>>, mutations: &mut Vec<Mutation>) {
         let Some(chunk) = chunk else { return };
-        if let Some(retain) = lock(&self.chunks).observe(chunk) {
-            if let Mutation::RetainGuildMembers { guild_id, .. } = &retain {
-                self.cache.mark_resynced(*guild_id, ResourceKind::MEMBERS);
-            }
-            mutations.push(retain);
+        if let Some(answered) = lock(&self.chunks).observe(chunk) {
+            // Members of the guild shed while the answer came in (part of
+            // it, or a change after it) keep the guild stale: asked again.
+            self.cache.mark_resynced_since(
+                answered.guild_id,
+                ResourceKind::MEMBERS,
+                answered.asked_at,
+            );
+            mutations.push(Mutation::RetainGuildMembers {
+                guild_id: answered.guild_id,
+                keep: answered.members,
+            });
         }
     }
 
@@ -253,7 +261,8 @@ impl Tap {
         let n = self.nonces.fetch_add(1, Ordering::Relaxed);
         // Discord caps nonces at 32 bytes.
         let nonce = format!("persist:{:x}:{n:x}", guild_id.get() & 0xFFFF_FFFF);
-        lock(&self.chunks).expect(nonce.clone(), guild_id);
+        let asked_at = self.cache.shed_mark();
+        lock(&self.chunks).expect(nonce.clone(), guild_id, asked_at);
         shard.chunk_guild(
             guild_id.into_serenity(),
             None,
@@ -261,6 +270,14 @@ impl Tap {
             ChunkGuildFilter::Query(String::new()),
             Some(nonce),
         );
+    }
+
+    /// Member requests still waiting for chunks (those sent more than
+    /// `unanswered_after` ago are given up: Discord never answers some).
+    pub(crate) fn open_member_requests(&self, unanswered_after: Duration) -> usize {
+        let mut chunks = lock(&self.chunks);
+        chunks.give_up_older_than(unanswered_after);
+        chunks.open.len()
     }
 
     /// Starts the resync task, once, when the first shard runs. It holds
@@ -329,10 +346,23 @@ struct ChunkRequest {
     guild_id: GuildId,
     seen: BTreeSet<u64>,
     members: Vec<UserId>,
+    /// The cache's shed mark when the request was sent.
+    asked_at: u64,
+    sent: Instant,
+}
+
+/// A member request every chunk of which arrived.
+#[derive(Debug, PartialEq)]
+struct AnsweredRequest {
+    guild_id: GuildId,
+    /// Every member the answer listed.
+    members: Vec<UserId>,
+    /// The cache's shed mark when the request was sent.
+    asked_at: u64,
 }
 
 impl ChunkRequests {
-    fn expect(&mut self, nonce: String, guild_id: GuildId) {
+    fn expect(&mut self, nonce: String, guild_id: GuildId, asked_at: u64) {
         if self.order.len() >= MAX_OPEN_CHUNK_REQUESTS
             && let Some(oldest) = self.order.pop_front()
         {
@@ -345,13 +375,15 @@ impl ChunkRequests {
                 guild_id,
                 seen: BTreeSet::new(),
                 members: Vec::new(),
+                asked_at,
+                sent: Instant::now(),
             },
         );
     }
 
     /// Takes one chunk; after the last chunk of a complete answer, the
-    /// mutation that removes every member it did not list.
-    fn observe(&mut self, chunk: ChunkAnswer<'_>) -> Option<Mutation> {
+    /// answer (every member not listed is then removed).
+    fn observe(&mut self, chunk: ChunkAnswer<'_>) -> Option<AnsweredRequest> {
         let request = self.open.get_mut(chunk.nonce)?;
         // Not an answer we can prune from (ids not found, another guild, or
         // a member whose id could not be read, which pruning would remove):
@@ -370,10 +402,23 @@ impl ChunkRequests {
         }
         let request = self.open.remove(chunk.nonce)?;
         self.order.retain(|n| n != chunk.nonce);
-        Some(Mutation::RetainGuildMembers {
+        Some(AnsweredRequest {
             guild_id: request.guild_id,
-            keep: request.members,
+            members: request.members,
+            asked_at: request.asked_at,
         })
+    }
+
+    fn give_up_older_than(&mut self, age: Duration) {
+        let old: Vec<String> = self
+            .open
+            .iter()
+            .filter(|(_, request)| request.sent.elapsed() >= age)
+            .map(|(nonce, _)| nonce.clone())
+            .collect();
+        for nonce in old {
+            self.forget(&nonce);
+        }
     }
 
     fn forget(&mut self, nonce: &str) {
@@ -456,32 +501,31 @@ mod tests {
     #[test]
     fn members_are_pruned_only_after_every_chunk_of_our_request() {
         let mut requests = ChunkRequests::default();
-        requests.expect("n1".into(), GuildId::new(7));
+        requests.expect("n1".into(), GuildId::new(7), 4);
         assert_eq!(requests.observe(answer(&chunk(1, 3, &[3, 4], "n1"))), None);
         assert_eq!(requests.observe(answer(&chunk(0, 3, &[1, 2], "n1"))), None);
         // A chunk of somebody else's request changes nothing.
         assert_eq!(requests.observe(answer(&chunk(2, 3, &[9], "other"))), None);
-        let Some(Mutation::RetainGuildMembers { guild_id, mut keep }) =
-            requests.observe(answer(&chunk(2, 3, &[5], "n1")))
-        else {
+        let Some(mut answered) = requests.observe(answer(&chunk(2, 3, &[5], "n1"))) else {
             panic!("no prune after the last chunk");
         };
-        keep.sort();
-        assert_eq!(guild_id, GuildId::new(7));
-        assert_eq!(keep, [1, 2, 3, 4, 5].map(UserId::new));
+        answered.members.sort();
+        assert_eq!(answered.guild_id, GuildId::new(7));
+        assert_eq!(answered.members, [1, 2, 3, 4, 5].map(UserId::new));
+        assert_eq!(answered.asked_at, 4);
         assert!(requests.open.is_empty());
     }
 
     #[test]
     fn an_answer_with_not_found_or_an_unreadable_member_prunes_nothing() {
         let mut requests = ChunkRequests::default();
-        requests.expect("n".into(), GuildId::new(7));
+        requests.expect("n".into(), GuildId::new(7), 0);
         let mut first = chunk(0, 2, &[1], "n");
         first["not_found"] = json!(["5"]);
         assert_eq!(requests.observe(answer(&first)), None);
         assert_eq!(requests.observe(answer(&chunk(1, 2, &[2], "n"))), None);
 
-        requests.expect("m".into(), GuildId::new(7));
+        requests.expect("m".into(), GuildId::new(7), 0);
         let mut broken = chunk(0, 1, &[1], "m");
         broken["members"][0]["user"]["id"] = json!("not a snowflake");
         assert_eq!(requests.observe(answer(&broken)), None);

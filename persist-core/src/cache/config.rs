@@ -44,16 +44,16 @@ pub struct CacheConfig {
     /// oldest first; then queued member and user writes, oldest first,
     /// until the queue is back under three quarters of the budget. Incoming
     /// mutations of those kinds are shed while the queue is over 1.25 times
-    /// the budget. Guilds, channels, roles, emojis, stickers, the bot's own
-    /// user, GUILD_CREATEs and member chunks (what re-syncs a guild),
-    /// deletes and reconciliation are never shed. Every shed mutation
+    /// the budget, and so are the members, users, presences and voice
+    /// states a GUILD_CREATE or a member chunk lists (the rest of the list
+    /// is kept). Guilds, channels, roles, emojis, stickers, the bot's own
+    /// user, deletes and reconciliation are never shed. Every shed mutation
     /// is counted by kind ([`CacheStats::shed`](crate::CacheStats)) and
     /// its guild marked for a resync.
     ///
-    /// Worst case: 1.25 times the budget plus one mutation, plus the
-    /// never-shed kinds queued meanwhile (a guild's structure, a few KiB per
-    /// guild; member chunks the bot asked for), plus one copy of the batch
-    /// being committed.
+    /// Worst case: 1.25 times the budget plus one event's mutations, plus
+    /// the never-shed kinds queued meanwhile (a guild's structure, a few KiB
+    /// per guild), plus one copy of the batch being committed.
     pub queue_memory_budget: usize,
     /// First pause before retrying a failed batch; doubles each time.
     pub retry_initial: Duration,

@@ -12,7 +12,7 @@ mod stats;
 mod writer;
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::SystemTime;
 
@@ -54,8 +54,11 @@ pub(crate) struct Inner {
     shedding: AtomicBool,
     /// Wakes the compaction task.
     shed_wake: Arc<Notify>,
-    /// Guilds whose shed mutations a resync must bring back, with what.
-    stale: Mutex<HashMap<GuildId, ResourceKind>>,
+    /// Guilds whose shed mutations a resync must bring back: each kind
+    /// with the shed mark of its last shed mutation.
+    stale: Mutex<HashMap<GuildId, Vec<(ResourceKind, u64)>>>,
+    /// Counts the times something was shed (see `Cache::shed_mark`).
+    shed_marks: AtomicU64,
     /// Wakes `wait_for_resync` when shedding ends or the store recovers.
     resync_ready: Notify,
     last_error: Mutex<Option<String>>,
@@ -123,12 +126,12 @@ impl Inner {
 
     /// Queues one filtered mutation; `reserved`: its slot is already counted.
     fn push_one(&self, lane: &Lane, mutation: Mutation, reserved: bool) -> Result<()> {
-        if self.shed_incoming(&mutation) {
+        let Some(mutation) = self.shed_incoming(mutation) else {
             if reserved {
                 self.queue.unreserve();
             }
             return Ok(());
-        }
+        };
         let bytes = queued_bytes(&mutation);
         let len = self
             .queue
@@ -216,6 +219,7 @@ impl Cache {
             shedding: AtomicBool::new(false),
             shed_wake: Arc::new(Notify::new()),
             stale: Mutex::new(HashMap::new()),
+            shed_marks: AtomicU64::new(0),
             resync_ready: Notify::new(),
             last_error: Mutex::new(None),
             dead_letters: Mutex::new(VecDeque::new()),
@@ -332,18 +336,46 @@ impl Cache {
     pub fn stale_guilds(&self) -> Vec<(GuildId, ResourceKind)> {
         let mut stale: Vec<_> = lock(&self.inner.stale)
             .iter()
-            .map(|(g, k)| (*g, *k))
+            .map(|(g, kinds)| (*g, kinds.iter().map(|(k, _)| *k).collect()))
             .collect();
         stale.sort_unstable_by_key(|(g, _)| *g);
         stale
     }
 
-    /// Records that `kinds` of a guild were re-synced (a GUILD_CREATE, a
-    /// complete member list, an explicit resync).
+    /// Records that `kinds` of a guild were re-synced, by an answer that
+    /// was complete when it was queued (a GUILD_CREATE).
     pub fn mark_resynced(&self, guild_id: GuildId, kinds: ResourceKind) {
+        self.mark_resynced_since(guild_id, kinds, u64::MAX);
+    }
+
+    /// The mark to take when asking for a resync whose answer arrives over
+    /// time (a member request's chunks), for
+    /// [`mark_resynced_since`](Cache::mark_resynced_since).
+    pub fn shed_mark(&self) -> u64 {
+        self.inner.shed_marks.load(Ordering::Acquire)
+    }
+
+    /// Records that `kinds` of a guild were re-synced by an answer asked
+    /// for at `mark` (from [`shed_mark`](Cache::shed_mark)): a kind of the
+    /// guild shed after the mark (part of the answer, or a change after it)
+    /// stays stale, to be asked for again.
+    ///
+    /// ```
+    /// use persist_core::{Cache, GuildId, MemoryStore, Migrations, ResourceKind};
+    /// # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
+    /// let cache = Cache::new(MemoryStore::open(&Migrations::new()).await?, Default::default(), Default::default())?;
+    /// let mark = cache.shed_mark();
+    /// // ... every chunk of the guild's member list arrived and was queued ...
+    /// cache.mark_resynced_since(GuildId::new(1), ResourceKind::MEMBERS, mark);
+    /// assert!(cache.stale_guilds().is_empty());
+    /// # cache.shutdown().await?;
+    /// # Ok::<(), persist_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn mark_resynced_since(&self, guild_id: GuildId, kinds: ResourceKind, mark: u64) {
         let mut stale = lock(&self.inner.stale);
         if let Some(left) = stale.get_mut(&guild_id) {
-            left.remove(kinds);
+            left.retain(|(kind, shed_at)| !(kinds.contains(*kind) && *shed_at <= mark));
             if left.is_empty() {
                 stale.remove(&guild_id);
             }

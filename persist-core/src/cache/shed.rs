@@ -11,7 +11,7 @@ use rustc_hash::FxHashMap;
 use super::Inner;
 use super::queue::{Queued, Segment};
 use super::stats::ShedKind;
-use crate::{ChannelId, GuildId, Mutation, ResourceKind};
+use crate::{ChannelId, GuildId, Mutation};
 
 /// Incoming mutations of sheddable kinds are refused past this multiple of
 /// the budget (in quarters).
@@ -29,24 +29,61 @@ impl Inner {
         (self.config.queue_memory_budget / 4).saturating_mul(LOW_WATER_QUARTERS)
     }
 
-    /// Decides, on the producer's path and in constant time, whether an
-    /// incoming mutation must be shed; marks what is shed.
+    /// Decides, on the producer's path, what of an incoming mutation must
+    /// be shed (in constant time for one object; for a list, in its
+    /// length); marks what is shed and returns what is left to queue.
     /// (Compared with what is queued already, so one mutation larger than
     /// the budget is still taken into an empty queue.)
-    pub(super) fn shed_incoming(&self, mutation: &Mutation) -> bool {
+    pub(super) fn shed_incoming(&self, mutation: Mutation) -> Option<Mutation> {
         let queued = self.queue.bytes.load(Ordering::Acquire);
         if queued <= self.config.queue_memory_budget {
-            return false;
+            return Some(mutation);
         }
         self.start_shedding();
-        let Some((kind, guild)) = ShedKind::of(mutation) else {
-            return false;
-        };
-        if kind != ShedKind::Presences && queued <= self.hard_limit() {
-            return false;
+        // Presences go as soon as the queue is over its budget, the other
+        // sheddable kinds past the hard limit.
+        let sheds = |kind: ShedKind| kind == ShedKind::Presences || queued > self.hard_limit();
+        match mutation {
+            Mutation::UpsertMany(records) => self.shed_from_list(records, sheds),
+            mutation => match ShedKind::of(&mutation) {
+                Some((kind, guild)) if sheds(kind) => {
+                    self.count_shed(kind, 1, guild.into_iter());
+                    None
+                }
+                _ => Some(mutation),
+            },
         }
-        self.count_shed(kind, 1, guild.into_iter());
-        true
+    }
+
+    /// Sheds the members, users, presences and voice states of a
+    /// GUILD_CREATE or a member chunk, keeping the guild, its channels and
+    /// roles: a startup burst of member lists is bounded like any other
+    /// write, and the members come back with the guild's resync.
+    fn shed_from_list(
+        &self,
+        mut records: Vec<crate::entity::Record>,
+        sheds: impl Fn(ShedKind) -> bool,
+    ) -> Option<Mutation> {
+        let mut shed: FxHashMap<ShedKind, (u64, Vec<GuildId>)> = FxHashMap::default();
+        records.retain(|record| match ShedKind::of_record(record) {
+            Some((kind, guild)) if sheds(kind) => {
+                let entry = shed.entry(kind).or_default();
+                entry.0 += 1;
+                entry.1.extend(guild);
+                false
+            }
+            _ => true,
+        });
+        for (kind, (n, mut guilds)) in shed {
+            guilds.dedup();
+            self.count_shed(kind, n, guilds.into_iter());
+        }
+        if records.is_empty() {
+            return None;
+        }
+        // What was shed must not stay allocated in the queue.
+        records.shrink_to_fit();
+        Some(Mutation::UpsertMany(records))
     }
 
     /// Notes that the queue went over its budget: logs once per burst and
@@ -85,9 +122,15 @@ impl Inner {
 
     fn count_shed(&self, kind: ShedKind, n: u64, guilds: impl Iterator<Item = GuildId>) {
         self.counters.add_shed(kind, n);
+        let resource = kind.resource();
+        let mark = self.shed_marks.fetch_add(1, Ordering::AcqRel) + 1;
         let mut stale = super::queue::lock(&self.stale);
         for guild in guilds {
-            *stale.entry(guild).or_insert(ResourceKind::empty()) |= kind.resource();
+            let kinds = stale.entry(guild).or_default();
+            match kinds.iter_mut().find(|(k, _)| *k == resource) {
+                Some((_, shed_at)) => *shed_at = mark,
+                None => kinds.push((resource, mark)),
+            }
         }
     }
 }

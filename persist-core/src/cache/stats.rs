@@ -133,13 +133,13 @@ impl ShedKind {
             Mutation::AddReaction(r) | Mutation::RemoveReaction(r) => {
                 Some((Self::Messages, r.guild_id))
             }
-            // GUILD_CREATEs and member chunks are what re-syncs a guild:
-            // never shed (they are rare, and bounded by the guilds).
+            // A list (GUILD_CREATE, a member chunk) is shed record by record
+            // (`Inner::shed_from_list`); the rest is what re-syncs a guild.
             _ => None,
         }
     }
 
-    fn of_record(record: &Record) -> Option<(ShedKind, Option<GuildId>)> {
+    pub fn of_record(record: &Record) -> Option<(ShedKind, Option<GuildId>)> {
         let kind = match record {
             Record::Message(_) => Self::Messages,
             Record::Member(_) => Self::Members,
