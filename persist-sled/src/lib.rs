@@ -33,6 +33,7 @@ use persist_core::{Error, Migrations, Result};
 pub use persist_kv::LOCK_WAIT;
 use persist_kv::{KvEngine, KvRead, KvStore, Pair, Space, WriteSet, open_waiting_for_lock};
 use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 /// A [`persist_core::Store`] in a sled directory.
 #[derive(Debug)]
@@ -267,16 +268,31 @@ impl KvEngine for SledEngine {
                         continue;
                     }
                     let key = count_key(space);
-                    let now = meta
-                        .get(&key)?
-                        .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
-                        .map_or(0, u64::from_be_bytes);
+                    let now = match meta.get(&key)? {
+                        None => 0,
+                        Some(v) => match <[u8; 8]>::try_from(v.as_ref()) {
+                            Ok(bytes) => u64::from_be_bytes(bytes),
+                            // A damaged count fails the batch (kept for
+                            // retry), never silently restarts at 0.
+                            Err(_) => {
+                                return Err(ConflictableTransactionError::Abort(Error::Corrupt {
+                                    key: format!("meta/{}", String::from_utf8_lossy(&key)),
+                                    reason: "not an 8-byte count".into(),
+                                }));
+                            }
+                        },
+                    };
                     let next = now.saturating_add_signed(added[space as usize]);
                     meta.insert(key, &next.to_be_bytes())?;
                 }
-                Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
+                Ok(())
             })
-            .map_err(|e| Error::backend("sled", "committing a batch", format!("{e:?}")))?;
+            .map_err(|e| match e {
+                TransactionError::Abort(e) => e,
+                TransactionError::Storage(e) => {
+                    Error::backend("sled", "committing a batch", e.to_string())
+                }
+            })?;
         // Durable: wait for sled to write and fsync its log.
         self.db.flush().map_err(fail("flushing"))?;
         Ok(())

@@ -170,3 +170,29 @@ async fn a_directory_written_before_counts_were_kept_is_counted_on_open() {
     let counts = store.counts().await.unwrap();
     assert_eq!((counts.roles, counts.members), (2, 1));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_damaged_count_fails_the_commit_and_the_count_read_instead_of_restarting_at_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cache.sled");
+    write(&path, &roles_and_a_member()).await;
+    {
+        let db = sled::open(&path).unwrap();
+        let meta = db.open_tree("meta").unwrap();
+        meta.insert(b"count/roles", &b"bad"[..]).unwrap();
+        db.flush().unwrap();
+    }
+    let store = SledStore::open(&path, &Migrations::new()).await.unwrap();
+    let commit = store.apply(&[Mutation::upsert(fx::role(3, 9))]).await;
+    assert!(
+        matches!(&commit, Err(persist_core::Error::Corrupt { key, .. }) if key == "meta/count/roles"),
+        "{commit:?}"
+    );
+    let counts = store.counts().await;
+    assert!(
+        matches!(counts, Err(persist_core::Error::Corrupt { .. })),
+        "{counts:?}"
+    );
+    // Nothing of the failed batch landed.
+    assert_eq!(store.role(RoleId::new(3)).await.unwrap(), None);
+}
