@@ -5,8 +5,9 @@
 //! (inline in its parent); on top of it, each string counts its capacity,
 //! each vector its capacity times the element size plus the elements' heap
 //! bytes, each box the boxed value's size plus its heap bytes, and a JSON
-//! map or value 48 bytes per entry plus its keys and contents. Allocator
-//! overhead is not counted.
+//! map one B-tree node (11 entries' room) per 8 entries or part of it, plus
+//! its keys and contents. Allocator overhead is not counted. A test checks
+//! the rule against a counting allocator (`tests/tests/heap_estimate.rs`).
 
 use std::mem::size_of;
 
@@ -51,8 +52,13 @@ impl<T: HeapSize> HeapSize for Box<T> {
     }
 }
 
-/// Per entry of a JSON map: the node and the key's bookkeeping.
-const MAP_ENTRY: usize = 48;
+/// Entries a JSON map's B-tree node has room for (std's `BTreeMap`).
+const NODE_CAPACITY: usize = 11;
+/// Entries a node holds on average (nodes split when full, leaving them
+/// from half to wholly full).
+const NODE_FILL: usize = 8;
+/// A B-tree leaf: room for its entries, its parent link and lengths.
+const NODE: usize = NODE_CAPACITY * (size_of::<String>() + size_of::<Value>()) + 16;
 
 impl HeapSize for Value {
     fn heap_bytes(&self) -> usize {
@@ -70,9 +76,12 @@ impl HeapSize for Value {
 
 impl HeapSize for Map<String, Value> {
     fn heap_bytes(&self) -> usize {
-        self.iter()
-            .map(|(k, v)| MAP_ENTRY + size_of::<Value>() + k.capacity() + v.heap_bytes())
-            .sum()
+        let nodes = self.len().div_ceil(NODE_FILL);
+        nodes * NODE
+            + self
+                .iter()
+                .map(|(k, v)| k.capacity() + v.heap_bytes())
+                .sum::<usize>()
     }
 }
 
@@ -180,7 +189,8 @@ impl HeapSize for EntityKey {
 impl HeapSize for Mutation {
     fn heap_bytes(&self) -> usize {
         match self {
-            Mutation::Upsert(record) => size_of::<Record>() + record.heap_bytes(),
+            // The box's heap bytes count the boxed record's own size.
+            Mutation::Upsert(record) => record.heap_bytes(),
             Mutation::UpsertMany(records) => records.heap_bytes(),
             Mutation::Patch(patch) => patch.heap_bytes(),
             Mutation::ReplaceGuildEmojis { emojis, .. } => emojis.heap_bytes(),
@@ -229,6 +239,6 @@ mod tests {
             extra,
             ..Default::default()
         };
-        assert!(user.heap_bytes() >= 100 + MAP_ENTRY);
+        assert!(user.heap_bytes() >= 100 + NODE);
     }
 }

@@ -856,7 +856,21 @@ async fn a_burst_of_member_lists_past_the_budget_sheds_members_and_keeps_each_gu
     let stats = cache.stats();
     assert!(stats.shedding, "{stats:?}");
     // Bounded: the structure of each guild and its member ids are kept.
-    let structure = guilds as usize * (4 * 1024 + members as usize * 8);
+    let kept = [
+        Mutation::UpsertMany(vec![
+            persist_core::Record::Guild(fx::guild(1)),
+            persist_core::Record::Channel(fx::channel(100, 1)),
+            persist_core::Record::Role(fx::role(1, 1)),
+        ]),
+        Mutation::RetainGuildMembers {
+            guild_id: GuildId::new(1),
+            keep: (0..members).map(UserId::new).collect(),
+        },
+    ]
+    .iter()
+    .map(|m| std::mem::size_of::<Mutation>() + persist_core::HeapSize::heap_bytes(m))
+    .sum::<usize>();
+    let structure = guilds as usize * kept;
     assert!(
         stats.queue_bytes <= budget * 5 / 4 + largest_event + structure,
         "{} bytes queued (one GUILD_CREATE is {largest_event}): {stats:?}",

@@ -1,0 +1,154 @@
+//! The write queue's memory budget counts each mutation by the rule of
+//! `persist_core::HeapSize` (its module docs). This checks the rule against
+//! what the allocator really hands out, on the generator's stream and on the
+//! real gateway payloads: the estimate must stay within ±20 % of the bytes
+//! allocated for the mutations, in total and for each kind of event that
+//! makes up the queue's bulk.
+//!
+//! One test in this binary: the counting allocator is process-wide, and a
+//! second test running at the same time would be counted too.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use persist_benches::traffic::{TrafficConfig, generate};
+use persist_core::gateway::{Applied, Session, to_mutations};
+use persist_core::{HeapSize, Mutation};
+use serde_json::Value;
+
+/// Bytes allocated and not yet freed, by everyone in the process.
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+
+struct Counting;
+
+// SAFETY: every call is forwarded to the system allocator unchanged.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
+        LIVE.fetch_add(new_size, Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Estimated and allocated heap bytes, summed.
+#[derive(Default, Debug, Clone, Copy)]
+struct Bytes {
+    estimated: usize,
+    allocated: usize,
+}
+
+impl Bytes {
+    fn ratio(self) -> f64 {
+        self.estimated as f64 / self.allocated as f64
+    }
+}
+
+/// The heap bytes of a copy of each mutation, as estimated and as
+/// allocated (a copy: its vectors and strings are exactly as large as the
+/// estimate reads them).
+fn measure(mutations: &[Mutation]) -> Bytes {
+    let mut bytes = Bytes::default();
+    for mutation in mutations {
+        let before = LIVE.load(Ordering::Relaxed);
+        let copy = mutation.clone();
+        let allocated = LIVE.load(Ordering::Relaxed) - before;
+        bytes.estimated += copy.heap_bytes();
+        bytes.allocated += allocated;
+        drop(copy);
+    }
+    bytes
+}
+
+fn add(totals: &mut BTreeMap<String, Bytes>, event: &str, bytes: Bytes) {
+    let entry = totals.entry(event.to_owned()).or_default();
+    entry.estimated += bytes.estimated;
+    entry.allocated += bytes.allocated;
+}
+
+fn mutations_of(event: &str, data: &Value) -> Vec<Mutation> {
+    match to_mutations(event, data, &Session::default()) {
+        Ok(Applied::Mutations(mutations)) => mutations,
+        _ => Vec::new(),
+    }
+}
+
+#[test]
+fn the_estimate_is_within_a_fifth_of_what_is_allocated() {
+    let mut by_event: BTreeMap<String, Bytes> = BTreeMap::new();
+    // The generator's stream: the queue's usual mix.
+    let mut stream = Vec::new();
+    let config = TrafficConfig {
+        largest_guild: 2_000,
+        ..TrafficConfig::for_messages(5_000, 3)
+    };
+    generate(&config, &mut stream).unwrap();
+    for line in String::from_utf8(stream).unwrap().lines() {
+        let frame: Value = serde_json::from_str(line).unwrap();
+        let Some(event) = frame["t"].as_str() else {
+            continue;
+        };
+        let bytes = measure(&mutations_of(event, &frame["d"]));
+        add(&mut by_event, event, bytes);
+    }
+    let stream_total = by_event.values().fold(Bytes::default(), |a, b| Bytes {
+        estimated: a.estimated + b.estimated,
+        allocated: a.allocated + b.allocated,
+    });
+    // The real payloads, with everything Discord sends that we keep as JSON.
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/gateway");
+    let mut fixtures = Bytes::default();
+    for entry in std::fs::read_dir(&dir).expect("the fixtures folder") {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("json") {
+            continue;
+        }
+        let file = path.file_name().unwrap().to_string_lossy().into_owned();
+        let event = file.split("__").next().unwrap().to_owned();
+        let data: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let bytes = measure(&mutations_of(&event, &data));
+        fixtures.estimated += bytes.estimated;
+        fixtures.allocated += bytes.allocated;
+    }
+    let report = format!(
+        "stream {stream_total:?} ({:.2}), fixtures {fixtures:?} ({:.2}), by event: {:#?}",
+        stream_total.ratio(),
+        fixtures.ratio(),
+        by_event
+            .iter()
+            .map(|(e, b)| (
+                e.as_str(),
+                b.estimated,
+                b.allocated,
+                format!("{:.2}", b.ratio())
+            ))
+            .collect::<Vec<_>>()
+    );
+    println!("{report}");
+    let within = |b: Bytes| (0.8..=1.2).contains(&b.ratio());
+    assert!(stream_total.allocated > 1 << 20, "{report}");
+    assert!(within(stream_total), "the stream: {report}");
+    assert!(within(fixtures), "the fixtures: {report}");
+    // Every kind of event that holds a hundredth of the stream's bytes.
+    for (event, bytes) in &by_event {
+        if bytes.allocated * 100 >= stream_total.allocated {
+            assert!(within(*bytes), "{event}: {report}");
+        }
+    }
+}
