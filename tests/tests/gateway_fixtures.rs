@@ -3,8 +3,6 @@
 //! applied through a cache, and what is stored is checked field by field
 //! against the payload itself.
 
-use std::path::PathBuf;
-
 use persist_core::Counts;
 use persist_core::gateway::{Applied, Session, to_mutations};
 use persist_core::{
@@ -29,19 +27,7 @@ const NOT_CACHED: &[&str] = &[
 ];
 
 fn fixtures() -> Vec<(String, String, Value)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/gateway");
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(&dir).expect("the fixtures folder") {
-        let path = entry.unwrap().path();
-        if path.extension().and_then(|e| e.to_str()) != Some("json") {
-            continue;
-        }
-        let file = path.file_name().unwrap().to_string_lossy().into_owned();
-        let event = file.split("__").next().unwrap().to_owned();
-        let data: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        out.push((file, event, data));
-    }
-    out.sort_by(|a, b| a.0.cmp(&b.0));
+    let out = persist_tests::gateway_fixtures();
     assert!(out.len() >= 80, "fixtures missing: {}", out.len());
     out
 }

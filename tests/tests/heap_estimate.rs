@@ -10,7 +10,6 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use persist_benches::traffic::{TrafficConfig, generate};
@@ -112,16 +111,8 @@ fn the_estimate_is_within_a_fifth_of_what_is_allocated() {
         allocated: a.allocated + b.allocated,
     });
     // The real payloads, with everything Discord sends that we keep as JSON.
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/gateway");
     let mut fixtures = Bytes::default();
-    for entry in std::fs::read_dir(&dir).expect("the fixtures folder") {
-        let path = entry.unwrap().path();
-        if path.extension().and_then(|e| e.to_str()) != Some("json") {
-            continue;
-        }
-        let file = path.file_name().unwrap().to_string_lossy().into_owned();
-        let event = file.split("__").next().unwrap().to_owned();
-        let data: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    for (_, event, data) in persist_tests::gateway_fixtures() {
         let bytes = measure(&mutations_of(&event, &data));
         fixtures.estimated += bytes.estimated;
         fixtures.allocated += bytes.allocated;
