@@ -913,6 +913,16 @@ async fn a_burst_of_member_lists_past_the_budget_sheds_members_and_keeps_each_gu
         asked_at,
     );
     assert!(!members_stale(guilds));
+    // The answer to a member request the application made is never shed:
+    // shed again, the resync could never complete.
+    let shed_before = cache.stats().shed;
+    let answer = (0..members)
+        .map(|m| persist_core::Record::Member(fx::member(guilds, 500_000 + m, &[])))
+        .collect();
+    producer
+        .enqueue_requested_now([Mutation::UpsertMany(answer)])
+        .unwrap();
+    assert_eq!(cache.stats().shed, shed_before);
     store.stalled.store(false, Ordering::SeqCst);
     cache.flush().await.unwrap();
     let counts = store.inner.counts().await.unwrap();
@@ -926,7 +936,7 @@ async fn a_burst_of_member_lists_past_the_budget_sheds_members_and_keeps_each_gu
     let shed = |k: &str| stats.shed.get(k).copied().unwrap_or(0);
     assert_eq!(
         counts.members + shed("members"),
-        guilds * members + 1,
+        guilds * members + 1 + members,
         "{stats:?}"
     );
     assert_eq!(counts.users + shed("users"), guilds * members, "{stats:?}");

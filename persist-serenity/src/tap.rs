@@ -126,18 +126,20 @@ impl Tap {
         }
         match events::typed(event, &self.session(), self.cache.rules()) {
             Some((name, Ok(applied))) => {
+                let mut requested = false;
                 let checked = match applied {
                     Applied::Mutations(mut mutations) => {
                         check_ids(name, &mutations).map_err(|e| e.reason).map(|()| {
                             if let Event::GuildMembersChunk(chunk) = event {
-                                self.observe_chunk(ChunkAnswer::parsed(chunk), &mut mutations);
+                                requested =
+                                    self.observe_chunk(ChunkAnswer::parsed(chunk), &mut mutations);
                             }
                             Applied::Mutations(mutations)
                         })
                     }
                     not_cached => Ok(not_cached),
                 };
-                self.settle(name, checked, false, producer);
+                self.settle(name, checked, false, requested, producer);
             }
             // Not a typed event, or its conversion failed: read it raw.
             typed @ (Some((_, Err(_))) | None) => match dispatch_of(event) {
@@ -154,7 +156,7 @@ impl Tap {
                 }
                 Err(reason) => {
                     let name = event.name().unwrap_or_else(|| "UNKNOWN".to_owned());
-                    self.settle(&name, Err(reason), false, producer);
+                    self.settle(&name, Err(reason), false, false, producer);
                 }
             },
         }
@@ -187,21 +189,25 @@ impl Tap {
             self.current_user.store(id.get(), Ordering::Release);
         }
         let applied = to_mutations(event, data, &self.session()).map_err(|e| e.reason);
+        let mut requested = false;
         let applied = applied.map(|applied| match applied {
             Applied::Mutations(mut mutations) if event == "GUILD_MEMBERS_CHUNK" => {
-                self.observe_chunk(ChunkAnswer::raw(data), &mut mutations);
+                requested = self.observe_chunk(ChunkAnswer::raw(data), &mut mutations);
                 Applied::Mutations(mutations)
             }
             other => other,
         });
-        self.settle(event, applied, unparsed, producer);
+        self.settle(event, applied, unparsed, requested, producer);
     }
 
     /// Adds the pruning of a member request's answer once its last chunk
-    /// arrived (the guild's members are then in sync again).
-    fn observe_chunk(&self, chunk: Option<ChunkAnswer<'_>>, mutations: &mut Vec<Mutation>) {
-        let Some(chunk) = chunk else { return };
-        if let Some(answered) = lock(&self.chunks).observe(chunk) {
+    /// arrived (the guild's members are then in sync again); says whether
+    /// the chunk answers a request of ours.
+    fn observe_chunk(&self, chunk: Option<ChunkAnswer<'_>>, mutations: &mut Vec<Mutation>) -> bool {
+        let Some(chunk) = chunk else { return false };
+        let mut requests = lock(&self.chunks);
+        let ours = requests.open.contains_key(chunk.nonce);
+        if let Some(answered) = requests.observe(chunk) {
             // Members of the guild shed while the answer came in (part of
             // it, or a change after it) keep the guild stale: asked again.
             self.cache.mark_resynced_since(
@@ -214,20 +220,30 @@ impl Tap {
                 keep: answered.members,
             });
         }
+        ours
     }
 
     /// Queues what an event became (or counts why it could not be), then
     /// counts the event: once queued, so a reader who sees the count sees
-    /// the event.
+    /// the event. `requested`: it answers a member request of ours, whose
+    /// members are never shed (else a resync could never complete).
     fn settle(
         &self,
         event: &str,
         applied: Result<Applied, String>,
         unparsed: bool,
+        requested: bool,
         producer: &Producer,
     ) {
+        let queued = |mutations| {
+            if requested {
+                producer.enqueue_requested_now(mutations)
+            } else {
+                producer.enqueue_now(mutations)
+            }
+        };
         match applied {
-            Ok(Applied::Mutations(mutations)) => match producer.enqueue_now(mutations) {
+            Ok(Applied::Mutations(mutations)) => match queued(mutations) {
                 Ok(()) => {
                     self.applied.fetch_add(1, Ordering::Relaxed);
                     if unparsed {

@@ -46,7 +46,8 @@ pub struct CacheConfig {
     /// mutations of those kinds are shed while the queue is over 1.25 times
     /// the budget, and so are the members, users, presences and voice
     /// states a GUILD_CREATE or a member chunk lists (the rest of the list
-    /// is kept). Guilds, channels, roles, emojis, stickers, the bot's own
+    /// is kept; a chunk answering the application's own member request,
+    /// queued by `Producer::enqueue_requested_now`, is kept whole). Guilds, channels, roles, emojis, stickers, the bot's own
     /// user, deletes and reconciliation are never shed. Every shed mutation
     /// is counted by kind ([`CacheStats::shed`](crate::CacheStats)) and
     /// its guild marked for a resync.

@@ -124,7 +124,25 @@ impl Inner {
         Ok(())
     }
 
-    /// Queues one filtered mutation; `reserved`: its slot is already counted.
+    /// Like `push`, for a requested resync's answer: its lists are not shed.
+    fn push_requested(
+        &self,
+        lane: &Lane,
+        mutations: impl IntoIterator<Item = Mutation>,
+    ) -> Result<()> {
+        let now = SystemTime::now();
+        for mutation in mutations {
+            match self.admit(mutation, now) {
+                Some(list @ Mutation::UpsertMany(_)) => self.queue_one(lane, list, false)?,
+                Some(mutation) => self.push_one(lane, mutation, false)?,
+                None => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Queues one filtered mutation, or sheds it; `reserved`: its slot is
+    /// already counted.
     fn push_one(&self, lane: &Lane, mutation: Mutation, reserved: bool) -> Result<()> {
         let Some(mutation) = self.shed_incoming(mutation) else {
             if reserved {
@@ -132,6 +150,11 @@ impl Inner {
             }
             return Ok(());
         };
+        self.queue_one(lane, mutation, reserved)
+    }
+
+    /// Queues one mutation as it is (nothing shed).
+    fn queue_one(&self, lane: &Lane, mutation: Mutation, reserved: bool) -> Result<()> {
         let bytes = queued_bytes(&mutation);
         let len = self
             .queue

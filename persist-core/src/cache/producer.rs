@@ -46,6 +46,20 @@ impl Producer {
         self.cache.inner.push(&self.lane, mutations)
     }
 
+    /// Queues the answer to a resync the application asked for (the chunks
+    /// answering its member request), after the ruleset; never waits.
+    /// Unlike [`enqueue_now`](Producer::enqueue_now), the members, users
+    /// and presences such an answer lists are never shed past the queue's
+    /// budget: an answer shed in part leaves its guild stale, and asked for
+    /// again it could be shed again. The caller bounds how much it asks for
+    /// at once (serenity-persist's resync asks for a few guilds at a time).
+    pub fn enqueue_requested_now(
+        &self,
+        mutations: impl IntoIterator<Item = Mutation>,
+    ) -> Result<()> {
+        self.cache.inner.push_requested(&self.lane, mutations)
+    }
+
     /// The cache this producer feeds.
     pub fn cache(&self) -> &Cache {
         &self.cache
