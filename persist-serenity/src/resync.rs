@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Weak;
 use std::time::{Duration, Instant};
 
-use persist_core::{GuildId, ResourceKind, shard_of};
+use persist_core::{GuildId, ReadApi, ResourceKind, shard_of};
 use serenity::gateway::ShardManager;
 use serenity::model::id::ShardId;
 
@@ -19,9 +19,12 @@ const POLL: Duration = Duration::from_secs(1);
 /// How long to wait before asking again for a guild still stale (a member
 /// request whose chunks never came, or lost some to shedding).
 const RETRY: Duration = Duration::from_secs(60);
-/// The most member requests left unanswered at once: answers arrive as a
-/// burst, and a burst past the queue's budget would be shed again.
+/// The most member requests left unanswered at once. Answers are never
+/// shed (see `Producer::enqueue_requested_now`), so these bound what they
+/// hold in the queue past its budget.
 const MAX_OPEN_REQUESTS: usize = 4;
+/// A guild with more members than this is asked for alone.
+const LARGE_GUILD: u64 = 10_000;
 
 /// Runs until the cache shuts down.
 pub(crate) async fn run(tap: Weak<Tap>, manager: Weak<ShardManager>) {
@@ -42,7 +45,14 @@ pub(crate) async fn run(tap: Weak<Tap>, manager: Weak<ShardManager>) {
             if !kinds.contains(ResourceKind::MEMBERS) || asked.contains_key(guild_id) {
                 continue;
             }
-            if !cache.ready_for_resync() || tap.open_member_requests(RETRY) >= MAX_OPEN_REQUESTS {
+            let open = tap.open_member_requests(RETRY);
+            let large = match cache.guild(*guild_id).await {
+                Ok(guild) => guild
+                    .and_then(|g| g.member_count)
+                    .is_some_and(|n| n > LARGE_GUILD),
+                Err(_) => false,
+            };
+            if !cache.ready_for_resync() || open >= MAX_OPEN_REQUESTS || (open > 0 && large) {
                 break;
             }
             let shard = shard_of(*guild_id, tap.shard_count());
