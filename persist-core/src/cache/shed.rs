@@ -74,6 +74,9 @@ impl Inner {
             }
             _ => true,
         });
+        if shed.is_empty() {
+            return Some(Mutation::UpsertMany(records));
+        }
         for (kind, (n, mut guilds)) in shed {
             guilds.dedup();
             self.count_shed(kind, n, guilds.into_iter());
