@@ -565,3 +565,87 @@ async fn what_a_stalled_store_sheds_is_counted_and_members_are_resynced_when_it_
     running.stop().await;
     persist.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn more_stale_guilds_than_the_resync_asks_at_once_are_all_resynced() {
+    // Six guilds; the resync asks for at most four at a time, so the last
+    // two are asked only once earlier answers are in (not after the
+    // one-minute retry, which is past this test's wait).
+    let discord = FakeDiscord::start().await.unwrap();
+    let specs: Vec<_> = (1..=6).map(|n| guild_spec(20 + n, 2, 3)).collect();
+    let joining = |k: usize| -> Vec<u64> {
+        (0..300u64)
+            .map(|n| id(800_000 + k as u64 * 10_000 + n))
+            .collect()
+    };
+    discord.set_ready_guilds(specs.iter().map(|s| s.id));
+    discord.set_after_ready(specs.iter().map(guild_create).collect());
+    for (k, spec) in specs.iter().enumerate() {
+        discord.set_guild_members(
+            spec.id,
+            spec.members.iter().copied().chain(joining(k)).collect(),
+        );
+    }
+    let store = StallingStore::default();
+    let config = CacheConfig {
+        queue_memory_budget: 256 << 10,
+        ..Default::default()
+    };
+    let persist = Persist::new(Cache::new(store.clone(), rules(), config).unwrap());
+    let running = connect(&discord, &persist, NoHandler).await;
+    seen(&persist, 1 + specs.len() as u64).await;
+    persist.flush().await.unwrap();
+
+    store.stalled.store(true, Ordering::SeqCst);
+    let mut sent = 1 + specs.len() as u64;
+    let text = "x".repeat(300);
+    for n in 0..300usize {
+        for (k, spec) in specs.iter().enumerate() {
+            let user = joining(k)[n];
+            let mut member = p::member(user, &[], NOW_MS);
+            member["guild_id"] = json!(spec.id.to_string());
+            discord.dispatch("GUILD_MEMBER_ADD", member).unwrap();
+            let message = id(3_000_000 + (n * specs.len() + k) as u64);
+            discord
+                .dispatch(
+                    "MESSAGE_CREATE",
+                    p::message_create(message, spec.channels[0], spec.id, user, &text),
+                )
+                .unwrap();
+            sent += 2;
+        }
+        if n % 20 == 19 {
+            seen(&persist, sent).await;
+        }
+    }
+    seen(&persist, sent).await;
+    let members_stale = |persist: &Persist| {
+        persist
+            .cache()
+            .stale_guilds()
+            .iter()
+            .filter(|(_, kinds)| kinds.contains(persist_serenity::ResourceKind::MEMBERS))
+            .count()
+    };
+    assert_eq!(
+        members_stale(&persist),
+        specs.len(),
+        "{:?} {:?}",
+        persist.cache().stale_guilds(),
+        persist.stats().cache
+    );
+
+    store.stalled.store(false, Ordering::SeqCst);
+    until_or(
+        "every guild's members are re-synced",
+        || members_stale(&persist) == 0,
+        || format!("{:?} {:?}", persist.cache().stale_guilds(), persist.stats()),
+    )
+    .await;
+    persist.flush().await.unwrap();
+    let counts = store.inner.counts().await.unwrap();
+    let every_member: usize = specs.iter().map(|s| s.members.len() + 300).sum();
+    assert_eq!(counts.members, every_member as u64, "every member is back");
+    running.stop().await;
+    persist.shutdown().await.unwrap();
+}
