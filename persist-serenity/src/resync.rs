@@ -46,14 +46,19 @@ pub(crate) async fn run(tap: Weak<Tap>, manager: Weak<ShardManager>) {
                 continue;
             }
             let open = tap.open_member_requests(RETRY);
-            let large = match cache.guild(*guild_id).await {
-                Ok(guild) => guild
-                    .and_then(|g| g.member_count)
-                    .is_some_and(|n| n > LARGE_GUILD),
-                Err(_) => false,
-            };
-            if !cache.ready_for_resync() || open >= MAX_OPEN_REQUESTS || (open > 0 && large) {
+            if !cache.ready_for_resync() || open >= MAX_OPEN_REQUESTS {
                 break;
+            }
+            // The guild's size matters only when other requests are open.
+            if open > 0 {
+                let large = cache.guild(*guild_id).await.is_ok_and(|guild| {
+                    guild
+                        .and_then(|g| g.member_count)
+                        .is_some_and(|n| n > LARGE_GUILD)
+                });
+                if large {
+                    break;
+                }
             }
             let shard = shard_of(*guild_id, tap.shard_count());
             let messenger = match manager.upgrade() {

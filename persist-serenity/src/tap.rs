@@ -426,15 +426,9 @@ impl ChunkRequests {
     }
 
     fn give_up_older_than(&mut self, age: Duration) {
-        let old: Vec<String> = self
-            .open
-            .iter()
-            .filter(|(_, request)| request.sent.elapsed() >= age)
-            .map(|(nonce, _)| nonce.clone())
-            .collect();
-        for nonce in old {
-            self.forget(&nonce);
-        }
+        self.open.retain(|_, request| request.sent.elapsed() < age);
+        let open = &self.open;
+        self.order.retain(|nonce| open.contains_key(nonce));
     }
 
     fn forget(&mut self, nonce: &str) {

@@ -64,6 +64,14 @@ async fn write(path: &std::path::Path, batch: &[Mutation]) {
     store.apply(batch).await.unwrap();
 }
 
+/// Edits the `meta` tree of a closed store's directory with sled itself,
+/// as another tool (or older code) would.
+fn edit_meta(path: &std::path::Path, edit: impl FnOnce(&sled::Tree)) {
+    let db = sled::open(path).unwrap();
+    edit(&db.open_tree("meta").unwrap());
+    db.flush().unwrap();
+}
+
 fn role_ids(answer: Answer) -> Vec<u64> {
     match answer {
         Answer::Roles(roles) => roles.iter().map(|r| r.id.get()).collect(),
@@ -150,10 +158,8 @@ async fn a_directory_written_before_counts_were_kept_is_counted_on_open() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cache.sled");
     write(&path, &roles_and_a_member()).await;
-    {
-        // As code before the counts left it: no marker, no counts.
-        let db = sled::open(&path).unwrap();
-        let meta = db.open_tree("meta").unwrap();
+    // As code before the counts left it: no marker, no counts.
+    edit_meta(&path, |meta| {
         let kept: Vec<_> = meta
             .iter()
             .keys()
@@ -164,8 +170,7 @@ async fn a_directory_written_before_counts_were_kept_is_counted_on_open() {
         for key in kept {
             meta.remove(key).unwrap();
         }
-        db.flush().unwrap();
-    }
+    });
     let store = SledStore::open(&path, &Migrations::new()).await.unwrap();
     let counts = store.counts().await.unwrap();
     assert_eq!((counts.roles, counts.members), (2, 1));
@@ -176,12 +181,9 @@ async fn a_damaged_count_fails_the_commit_and_the_count_read_instead_of_restarti
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("cache.sled");
     write(&path, &roles_and_a_member()).await;
-    {
-        let db = sled::open(&path).unwrap();
-        let meta = db.open_tree("meta").unwrap();
+    edit_meta(&path, |meta| {
         meta.insert(b"count/roles", &b"bad"[..]).unwrap();
-        db.flush().unwrap();
-    }
+    });
     let store = SledStore::open(&path, &Migrations::new()).await.unwrap();
     let commit = store.apply(&[Mutation::upsert(fx::role(3, 9))]).await;
     assert!(

@@ -47,10 +47,11 @@ pub struct CacheConfig {
     /// the budget, and so are the members, users, presences and voice
     /// states a GUILD_CREATE or a member chunk lists (the rest of the list
     /// is kept; a chunk answering the application's own member request,
-    /// queued by `Producer::enqueue_requested_now`, is kept whole). Guilds, channels, roles, emojis, stickers, the bot's own
-    /// user, deletes and reconciliation are never shed. Every shed mutation
-    /// is counted by kind ([`CacheStats::shed`](crate::CacheStats)) and
-    /// its guild marked for a resync.
+    /// queued by `Producer::enqueue_requested_now`, is kept whole). Guilds,
+    /// channels, roles, emojis, stickers, the bot's own user, deletes and
+    /// reconciliation are never shed. Every shed mutation is counted by kind
+    /// ([`CacheStats::shed`](crate::CacheStats)) and its guild marked for a
+    /// resync.
     ///
     /// Worst case: 1.25 times the budget plus one event's mutations, plus
     /// the never-shed kinds queued meanwhile (a guild's structure, a few KiB

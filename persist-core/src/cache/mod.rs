@@ -67,6 +67,15 @@ pub(crate) struct Inner {
     tasks: Mutex<Vec<JoinHandle<()>>>,
 }
 
+/// Where queued mutations come from, for shedding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Origin {
+    /// The gateway's traffic.
+    Gateway,
+    /// The answer to a resync the application asked for.
+    RequestedResync,
+}
+
 impl Inner {
     fn lock_last_error(&self) -> MutexGuard<'_, Option<String>> {
         lock(&self.last_error)
@@ -113,27 +122,20 @@ impl Inner {
         dead.push_back(DeadLetter { mutation, error });
     }
 
-    /// Filters, sheds if over budget, and queues; never waits.
-    fn push(&self, lane: &Lane, mutations: impl IntoIterator<Item = Mutation>) -> Result<()> {
-        let now = SystemTime::now();
-        for mutation in mutations {
-            if let Some(mutation) = self.admit(mutation, now) {
-                self.push_one(lane, mutation, false)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Like `push`, for a requested resync's answer: its lists are not shed.
-    fn push_requested(
+    /// Filters, sheds if over budget (a requested answer's lists are kept
+    /// whole), and queues; never waits.
+    fn push(
         &self,
         lane: &Lane,
         mutations: impl IntoIterator<Item = Mutation>,
+        origin: Origin,
     ) -> Result<()> {
         let now = SystemTime::now();
         for mutation in mutations {
             match self.admit(mutation, now) {
-                Some(list @ Mutation::UpsertMany(_)) => self.queue_one(lane, list, false)?,
+                Some(list @ Mutation::UpsertMany(_)) if origin == Origin::RequestedResync => {
+                    self.queue_one(lane, list, false)?
+                }
                 Some(mutation) => self.push_one(lane, mutation, false)?,
                 None => {}
             }
@@ -346,7 +348,8 @@ impl Cache {
     /// # }).unwrap();
     /// ```
     pub fn enqueue_now(&self, mutations: impl IntoIterator<Item = Mutation>) -> Result<()> {
-        self.inner.push(&self.inner.default_lane, mutations)
+        self.inner
+            .push(&self.inner.default_lane, mutations, Origin::Gateway)
     }
 
     /// A producer with a queue lane of its own (one per shard).

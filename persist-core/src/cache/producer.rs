@@ -43,7 +43,9 @@ impl Producer {
 
     /// Queues one event's mutations, in order, after the ruleset; never waits.
     pub fn enqueue_now(&self, mutations: impl IntoIterator<Item = Mutation>) -> Result<()> {
-        self.cache.inner.push(&self.lane, mutations)
+        self.cache
+            .inner
+            .push(&self.lane, mutations, super::Origin::Gateway)
     }
 
     /// Queues the answer to a resync the application asked for (the chunks
@@ -57,7 +59,9 @@ impl Producer {
         &self,
         mutations: impl IntoIterator<Item = Mutation>,
     ) -> Result<()> {
-        self.cache.inner.push_requested(&self.lane, mutations)
+        self.cache
+            .inner
+            .push(&self.lane, mutations, super::Origin::RequestedResync)
     }
 
     /// The cache this producer feeds.
