@@ -111,7 +111,7 @@ pub enum Error {
         count: u64,
     },
 
-    /// `flush` (or a `Counts` read) waited `CacheConfig::flush_timeout` and
+    /// `flush` waited `CacheConfig::flush_timeout` and
     /// the queue was still not committed: the store is failing (see
     /// `CacheStats::last_error`) or slower than the backlog needs. Nothing
     /// is lost: the writer keeps committing.

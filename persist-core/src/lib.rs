@@ -66,7 +66,10 @@ pub mod testkit;
 #[doc = include_str!("../../README.md")]
 struct ReadmeExamples;
 
-pub use cache::{Cache, CacheConfig, CacheStats, DeadLetter, Producer};
+pub use cache::{
+    Cache, CacheConfig, CacheStats, DEFAULT_PINNED_KINDS, DeadLetter, HotKindStats, HotStats, Pin,
+    Producer,
+};
 pub use entity::{Entity, EntityKey, Record};
 pub use error::{ConfigError, Error, Result};
 pub use heap_size::HeapSize;

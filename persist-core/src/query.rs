@@ -169,6 +169,45 @@ pub enum Answer {
 }
 
 impl Answer {
+    /// The objects the answer carries (none for ids and counts).
+    pub(crate) fn into_records(self) -> Vec<crate::entity::Record> {
+        use crate::entity::Record;
+        fn all<T>(v: Vec<T>, f: fn(T) -> Record) -> Vec<Record> {
+            v.into_iter().map(f).collect()
+        }
+        fn one<T>(v: Option<T>, f: fn(T) -> Record) -> Vec<Record> {
+            v.into_iter().map(f).collect()
+        }
+        match self {
+            Self::CurrentUser(v) => one(v, Record::CurrentUser),
+            Self::Guild(v) => one(v, Record::Guild),
+            Self::GuildIds(_) | Self::Counts(_) => Vec::new(),
+            Self::Channel(v) => one(v, Record::Channel),
+            Self::Channels(v) => all(v, Record::Channel),
+            Self::Message(v) => one(v, Record::Message),
+            Self::Messages(v) => all(v, Record::Message),
+            Self::User(v) => one(v, Record::User),
+            Self::Member(v) => one(v, Record::Member),
+            Self::Members(v) => all(v, Record::Member),
+            Self::Role(v) => one(v, Record::Role),
+            Self::Roles(v) => all(v, Record::Role),
+            Self::Emoji(v) => one(v, Record::Emoji),
+            Self::Emojis(v) => all(v, Record::Emoji),
+            Self::Sticker(v) => one(v, Record::Sticker),
+            Self::Stickers(v) => all(v, Record::Sticker),
+            Self::VoiceState(v) => one(v, Record::VoiceState),
+            Self::VoiceStates(v) => all(v, Record::VoiceState),
+            Self::Presence(v) => one(v, Record::Presence),
+            Self::Presences(v) => all(v, Record::Presence),
+            Self::StageInstance(v) => one(v, Record::StageInstance),
+            Self::StageInstances(v) => all(v, Record::StageInstance),
+            Self::ScheduledEvent(v) => one(v, Record::ScheduledEvent),
+            Self::ScheduledEvents(v) => all(v, Record::ScheduledEvent),
+            Self::ThreadMember(v) => one(v, Record::ThreadMember),
+            Self::ThreadMembers(v) => all(v, Record::ThreadMember),
+        }
+    }
+
     /// A short name for errors and logs.
     pub fn name(&self) -> &'static str {
         match self {

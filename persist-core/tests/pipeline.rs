@@ -629,7 +629,7 @@ async fn reads_touching_reactions_do_not_wait_out_an_outage() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn counts_do_not_fail_because_a_mutation_was_rejected() {
+async fn counts_answer_what_is_committed_and_do_not_fail_because_a_mutation_was_rejected() {
     let store = TestStore {
         poison_user: Some(UserId::new(13)),
         ..Default::default()
@@ -637,6 +637,11 @@ async fn counts_do_not_fail_because_a_mutation_was_rejected() {
     let cache = Cache::new(store, Ruleset::default(), fast_retries()).unwrap();
     cache.enqueue(Mutation::upsert(fx::user(13))).await.unwrap();
     cache.enqueue(Mutation::upsert(fx::user(14))).await.unwrap();
+    let flushed = cache.flush().await;
+    assert!(
+        matches!(flushed, Err(Error::Rejected { count: 1 })),
+        "{flushed:?}"
+    );
     assert_eq!(cache.counts().await.unwrap().users, 1);
     assert_eq!(cache.stats().rejected, 1);
     cache.shutdown().await.unwrap();

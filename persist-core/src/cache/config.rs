@@ -1,10 +1,11 @@
-//! Settings of the write pipeline.
+//! Settings of the write pipeline and the hot tier.
 
 use std::time::Duration;
 
-use crate::ConfigError;
+use crate::{ConfigError, ResourceKind, Ruleset};
 
-/// How the write pipeline batches, bounds and retries.
+/// How the write pipeline batches, bounds and retries, and what the hot
+/// tier keeps in memory.
 ///
 /// The defaults commit a batch every 1,000 mutations or every 50 ms, whichever
 /// comes first, so a crash normally loses the last 50 ms of writes; while the
@@ -68,7 +69,7 @@ pub struct CacheConfig {
     pub dead_letter_capacity: usize,
     /// How often messages past the ruleset's age limit are pruned.
     pub prune_interval: Duration,
-    /// The longest `Cache::flush` (and a `Counts` read) waits for the
+    /// The longest `Cache::flush` waits for the
     /// queue to commit, and `Cache::shutdown` for the queue to drain, before
     /// giving up with an error that says how many mutations are not
     /// committed: a store that refuses every write (a full disk, a file
@@ -76,7 +77,38 @@ pub struct CacheConfig {
     /// the writer keeps retrying; after `shutdown` gives up the mutations
     /// are moved to the dead-letter list (`Cache::take_dead_letters`).
     pub flush_timeout: Duration,
+    /// The memory, in estimated bytes, that the hot tier and the write
+    /// queue hold together. The hot tier evicts, least recently used first,
+    /// down to this budget minus what the queue holds, whenever either
+    /// grows; what is pinned is never evicted (so pinned objects can take
+    /// the hot tier past it: see `Cache::stats().hot`). The queue is bounded
+    /// by `queue_memory_budget` on its own: a burst of writes takes memory
+    /// from the hot tier, never the other way round. Evicted objects stay in
+    /// the store: eviction loses nothing. `Cache::set_memory_budget`
+    /// changes it at run time.
+    pub memory_budget: usize,
+    /// Kinds held in memory whatever the budget (once loaded, or written):
+    /// by default a guild's structure (the guild, channels, threads, roles,
+    /// emojis, stickers, voice states, stage instances) and the bot's own
+    /// user; the bot's own member in every guild is pinned too. Other
+    /// kinds are held by recency of use, within the budget.
+    pub pinned_kinds: ResourceKind,
+    /// The newest messages of a channel held in memory once the channel is
+    /// read (at most the ruleset's message cap; 0: page reads always go to
+    /// the store).
+    pub hot_messages_per_channel: usize,
 }
+
+/// The kinds [`CacheConfig::pinned_kinds`] pins by default.
+pub const DEFAULT_PINNED_KINDS: ResourceKind = ResourceKind::GUILDS
+    .union(ResourceKind::CHANNELS)
+    .union(ResourceKind::THREADS)
+    .union(ResourceKind::ROLES)
+    .union(ResourceKind::EMOJIS)
+    .union(ResourceKind::STICKERS)
+    .union(ResourceKind::VOICE_STATES)
+    .union(ResourceKind::STAGE_INSTANCES)
+    .union(ResourceKind::CURRENT_USER);
 
 impl Default for CacheConfig {
     fn default() -> Self {
@@ -92,6 +124,9 @@ impl Default for CacheConfig {
             dead_letter_capacity: 10_000,
             prune_interval: Duration::from_secs(60),
             flush_timeout: Duration::from_secs(30),
+            memory_budget: 512 << 20,
+            pinned_kinds: DEFAULT_PINNED_KINDS,
+            hot_messages_per_channel: 50,
         }
     }
 }
@@ -118,6 +153,12 @@ fn nonzero(setting: &'static str, value: Duration) -> Result<(), ConfigError> {
 }
 
 impl CacheConfig {
+    /// The messages a channel's window holds under a ruleset.
+    pub(crate) fn hot_window(&self, rules: &Ruleset) -> usize {
+        self.hot_messages_per_channel
+            .min(rules.message_cap() as usize)
+    }
+
     /// Checks the settings.
     pub fn validate(&self) -> Result<(), ConfigError> {
         in_range("batch_size", self.batch_size as u64, 1, 1_000_000)?;
@@ -138,6 +179,12 @@ impl CacheConfig {
             self.queue_memory_budget as u64,
             1024,
             u64::MAX,
+        )?;
+        in_range(
+            "hot_messages_per_channel",
+            self.hot_messages_per_channel as u64,
+            0,
+            100_000,
         )?;
         in_range("retry_attempts", u64::from(self.retry_attempts), 1, 1000)?;
         nonzero("batch_delay", self.batch_delay)?;

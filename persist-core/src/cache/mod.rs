@@ -4,22 +4,25 @@
 
 mod coalesce;
 mod config;
+mod hot;
 mod overlay;
 mod producer;
 mod queue;
+mod read;
 mod shed;
 mod stats;
 mod writer;
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::SystemTime;
 
 use tokio::sync::{Notify, RwLock, watch};
 use tokio::task::JoinHandle;
 
-pub use config::CacheConfig;
+pub use config::{CacheConfig, DEFAULT_PINNED_KINDS};
+pub use hot::{HotKindStats, HotStats, Pin};
 pub use producer::Producer;
 pub use stats::{CacheStats, DeadLetter};
 
@@ -27,6 +30,7 @@ use crate::heap_size::queued_bytes;
 use crate::{
     Answer, Error, GuildId, Mutation, Query, ReadApi, ResourceKind, Result, Ruleset, Store,
 };
+use hot::HotTier;
 use queue::{Lane, PushError, Queue, lock};
 use stats::Counters;
 
@@ -35,6 +39,12 @@ pub(crate) struct Inner {
     rules: Ruleset,
     config: CacheConfig,
     queue: Queue,
+    /// What is hot, as the store and the queue have it together. Locked
+    /// around applying a mutation and queueing it, so a load that snapshots
+    /// the queue under it sees each mutation in one place or the other.
+    hot: Mutex<HotTier>,
+    /// Bytes the hot tier and the queue may hold together (settable).
+    memory_budget: AtomicUsize,
     /// The lane of callers that are not producers of their own.
     default_lane: Arc<Lane>,
     /// Wakes the writer.
@@ -107,6 +117,7 @@ impl Inner {
     /// counted and logged.
     fn reject(&self, mutation: Mutation, error: String) {
         Counters::add(&self.counters.rejected, 1);
+        lock(&self.hot).forget(&mutation);
         tracing::error!(
             backend = self.store.backend(),
             %error,
@@ -158,12 +169,21 @@ impl Inner {
     /// Queues one mutation as it is (nothing shed).
     fn queue_one(&self, lane: &Lane, mutation: Mutation, reserved: bool) -> Result<()> {
         let bytes = queued_bytes(&mutation);
-        let len = self
-            .queue
-            .push(lane, mutation, bytes, reserved)
-            .map_err(|e| match e {
-                PushError::Closed => Error::Closed,
-            })?;
+        let len = {
+            let mut hot = lock(&self.hot);
+            if self.queue.closed.load(Ordering::Acquire) {
+                return Err(Error::Closed);
+            }
+            hot.apply(&mutation);
+            let len = self
+                .queue
+                .push(lane, mutation, bytes, reserved)
+                .map_err(|e| match e {
+                    PushError::Closed => Error::Closed,
+                })?;
+            self.fit_hot(&mut hot);
+            len
+        };
         Counters::add(&self.counters.enqueued, 1);
         if len > self.config.queue_capacity {
             Counters::add(&self.counters.over_capacity, 1);
@@ -228,11 +248,15 @@ impl Cache {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| Error::NoRuntime)?;
         let queue = Queue::default();
         let default_lane = queue.lane();
+        let hot = HotTier::new(config.pinned_kinds, config.hot_window(&rules));
+        let memory_budget = config.memory_budget;
         let inner = Arc::new(Inner {
             store,
             rules,
             config,
             queue,
+            hot: Mutex::new(hot),
+            memory_budget: AtomicUsize::new(memory_budget),
             default_lane,
             wake: Notify::new(),
             flush_requested: AtomicBool::new(false),
@@ -533,6 +557,12 @@ impl Cache {
             "shutdown gave up on the store; the mutations are in the dead-letter list"
         );
         Counters::add(&self.inner.counters.rejected, count as u64);
+        {
+            let mut hot = lock(&self.inner.hot);
+            for mutation in &unsettled {
+                hot.forget(mutation);
+            }
+        }
         self.inner
             .lock_dead_letters()
             .extend(unsettled.into_iter().map(|mutation| DeadLetter {
@@ -574,7 +604,56 @@ impl Cache {
             dead_letters_dropped: Counters::get(&c.dead_letters_dropped),
             healthy: self.inner.healthy.load(Ordering::Relaxed),
             last_error: self.inner.lock_last_error().clone(),
+            memory_budget: self.inner.memory_budget.load(Ordering::Acquire),
+            hot: HotStats {
+                hits: Counters::get(&c.hot_hits),
+                misses: Counters::get(&c.hot_misses),
+                ..lock(&self.inner.hot).stats()
+            },
         }
+    }
+
+    /// Keeps something in memory whatever the budget (a channel a ticket
+    /// system watches, a member a moderation tool reads on every message).
+    /// It is loaded on its first read and never evicted until
+    /// [`unpin`](Cache::unpin)ned.
+    ///
+    /// ```
+    /// use persist_core::{Cache, ChannelId, MemoryStore, Migrations, Pin};
+    /// # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
+    /// let cache = Cache::new(MemoryStore::open(&Migrations::new()).await?, Default::default(), Default::default())?;
+    /// cache.pin(Pin::ChannelMessages(ChannelId::new(10)));
+    /// # cache.shutdown().await?;
+    /// # Ok::<(), persist_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn pin(&self, pin: Pin) {
+        lock(&self.inner.hot).pin(pin);
+    }
+
+    /// Lets a pinned object be evicted again.
+    pub fn unpin(&self, pin: Pin) {
+        lock(&self.inner.hot).unpin(pin);
+    }
+
+    /// Changes the memory budget (see [`CacheConfig::memory_budget`]);
+    /// a smaller one evicts at once. Nothing evicted is lost: it is in the
+    /// store, or queued for it.
+    ///
+    /// ```
+    /// use persist_core::{Cache, MemoryStore, Migrations};
+    /// # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
+    /// let cache = Cache::new(MemoryStore::open(&Migrations::new()).await?, Default::default(), Default::default())?;
+    /// cache.set_memory_budget(64 << 20);
+    /// assert_eq!(cache.stats().memory_budget, 64 << 20);
+    /// # cache.shutdown().await?;
+    /// # Ok::<(), persist_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn set_memory_budget(&self, bytes: usize) {
+        self.inner.memory_budget.store(bytes, Ordering::Release);
+        let mut hot = lock(&self.inner.hot);
+        self.inner.fit_hot(&mut hot);
     }
 
     /// Mutations that could not be stored after retries, oldest first. They
@@ -586,62 +665,6 @@ impl Cache {
     /// Takes the dead-letter list, leaving it empty.
     pub fn take_dead_letters(&self) -> Vec<DeadLetter> {
         self.inner.lock_dead_letters().drain(..).collect()
-    }
-
-    /// Answers any query, seeing queued writes. `Counts` first waits for
-    /// queued writes to commit (counting them exactly would need a read per
-    /// queued object).
-    pub async fn read(&self, query: &Query) -> Result<Answer> {
-        if matches!(query, Query::Counts) {
-            self.settle_queued().await?;
-            return self.inner.store.read(query).await;
-        }
-        let (relevant, idempotent) = self.relevant(query);
-        let answer = if idempotent {
-            overlay::resolve(&*self.inner.store, query, &relevant).await?
-        } else {
-            let _no_commit = self.inner.gate.read().await;
-            let (relevant, _) = self.relevant(query);
-            overlay::resolve(&*self.inner.store, query, &relevant).await?
-        };
-        Ok(self.drop_expired(answer))
-    }
-
-    /// The in-flight and queued mutations that can change `query`'s answer,
-    /// oldest first, and whether they are all idempotent.
-    fn relevant(&self, query: &Query) -> (Vec<Mutation>, bool) {
-        let (in_flight, waiting) = self.inner.queue.snapshot();
-        let mut relevant: Vec<Mutation> = in_flight
-            .iter()
-            .flat_map(|c| c.pending())
-            .filter_map(|m| overlay::relevant_part(m, query))
-            .collect();
-        // Filtered before they are put in arrival order: a read sorts the
-        // few that matter, not the whole queue.
-        let mut waiting: Vec<(u64, Mutation)> = waiting
-            .iter()
-            .flat_map(|segment| segment.iter())
-            .filter_map(|q| overlay::relevant_part(&q.mutation, query).map(|m| (q.seq, m)))
-            .collect();
-        waiting.sort_by_key(|(seq, _)| *seq);
-        relevant.extend(waiting.into_iter().map(|(_, m)| m));
-        let idempotent = relevant.iter().all(Mutation::is_idempotent);
-        (relevant, idempotent)
-    }
-
-    /// Hides messages past the age limit that the next prune will remove.
-    fn drop_expired(&self, answer: Answer) -> Answer {
-        let Some(oldest) = self.inner.rules.oldest_kept_message(SystemTime::now()) else {
-            return answer;
-        };
-        match answer {
-            Answer::Message(Some(m)) if m.id < oldest => Answer::Message(None),
-            Answer::Messages(mut page) => {
-                page.retain(|m| m.id >= oldest);
-                Answer::Messages(page)
-            }
-            other => other,
-        }
     }
 }
 

@@ -15,6 +15,11 @@ use crate::{
     Store,
 };
 
+/// The kinds cascades find other objects through, relevant to every query.
+const STRUCTURE: ResourceKind = ResourceKind::GUILDS
+    .union(ResourceKind::CHANNELS)
+    .union(ResourceKind::THREADS);
+
 /// The resource kinds whose changes can alter the answer to `query`.
 fn query_kinds(query: &Query) -> ResourceKind {
     match query {
@@ -23,10 +28,14 @@ fn query_kinds(query: &Query) -> ResourceKind {
         Query::Channel(_) | Query::GuildChannels(_) | Query::GuildThreads(_) => {
             ResourceKind::CHANNELS | ResourceKind::THREADS
         }
-        Query::Message(_) | Query::ChannelMessages { .. } => ResourceKind::MESSAGES,
+        Query::Message(_) | Query::ChannelMessages { .. } => {
+            ResourceKind::MESSAGES | ResourceKind::CHANNELS | ResourceKind::THREADS
+        }
         Query::User(_) => ResourceKind::USERS,
-        Query::Member(..) | Query::GuildMembers { .. } | Query::UserGuilds(_) => {
-            ResourceKind::MEMBERS
+        Query::UserGuilds(_) => ResourceKind::MEMBERS,
+        // A role retained away is stripped from members.
+        Query::Member(..) | Query::GuildMembers { .. } => {
+            ResourceKind::MEMBERS | ResourceKind::ROLES
         }
         Query::Role(_) | Query::GuildRoles(_) => ResourceKind::ROLES,
         Query::Emoji(_) | Query::GuildEmojis(_) => ResourceKind::EMOJIS,
@@ -35,13 +44,16 @@ fn query_kinds(query: &Query) -> ResourceKind {
         Query::Presence(..) | Query::GuildPresences(_) => ResourceKind::PRESENCES,
         Query::StageInstance(_) | Query::GuildStageInstances(_) => ResourceKind::STAGE_INSTANCES,
         Query::ScheduledEvent(_) | Query::GuildScheduledEvents(_) => ResourceKind::SCHEDULED_EVENTS,
-        Query::ThreadMember(..) | Query::ThreadMembers(_) => ResourceKind::THREAD_MEMBERS,
+        // A thread's members go with the thread, found through its parent.
+        Query::ThreadMember(..) | Query::ThreadMembers(_) => {
+            ResourceKind::THREAD_MEMBERS | ResourceKind::CHANNELS | ResourceKind::THREADS
+        }
         Query::Counts => ResourceKind::all(),
     }
 }
 
 /// The one object a point query reads.
-fn point_key(query: &Query) -> Option<EntityKey> {
+pub(super) fn point_key(query: &Query) -> Option<EntityKey> {
     Some(match *query {
         Query::CurrentUser => EntityKey::CurrentUser,
         Query::Guild(id) => EntityKey::Guild(id),
@@ -81,17 +93,27 @@ fn query_guild(query: &Query) -> Option<GuildId> {
 /// Whether a single-object write of `key` (from `mutation`) can change the answer.
 fn key_matters(key: EntityKey, mutation: &Mutation, query: &Query) -> bool {
     if let Some(wanted) = point_key(query) {
-        return key == wanted;
+        return match (wanted, key) {
+            (EntityKey::ThreadMember(..) | EntityKey::Message(_), EntityKey::Channel(_)) => true,
+            // A role deleted is stripped from the members of its own guild:
+            // where it is, is known from the role.
+            (EntityKey::Member(..), EntityKey::Role(_)) => true,
+            _ => key == wanted,
+        };
     }
     match query {
         Query::GuildIds => matches!(key, EntityKey::Guild(_)),
         Query::UserGuilds(u) => matches!(key, EntityKey::Member(_, user) if user == *u),
-        Query::ThreadMembers(t) => {
-            matches!(key, EntityKey::ThreadMember(thread, _) if thread == *t)
-        }
+        Query::ThreadMembers(t) => match key {
+            EntityKey::ThreadMember(thread, _) => thread == *t,
+            EntityKey::Channel(_) => true,
+            _ => false,
+        },
+        // Channels too: a channel retained away takes its messages.
         Query::ChannelMessages { channel_id, .. } => {
             mutation.channel_id().is_none_or(|c| c == *channel_id)
         }
+        Query::GuildMembers { .. } if matches!(key, EntityKey::Role(_)) => true,
         _ => {
             let Some(guild) = query_guild(query) else {
                 return true;
@@ -110,10 +132,18 @@ fn key_matters(key: EntityKey, mutation: &Mutation, query: &Query) -> bool {
 /// The part of `mutation` that can change the answer to `query`, if any.
 /// Cap trims and age prunes are left to the store (see `Cache::read`).
 pub(super) fn relevant_part(mutation: &Mutation, query: &Query) -> Option<Mutation> {
+    // Guilds and channels are what cascades (a shard's guilds or a guild's
+    // channels retained) find the rest through: every query may need them.
+    if matches!(
+        mutation.object_key(),
+        Some(EntityKey::Guild(_) | EntityKey::Channel(_))
+    ) {
+        return Some(mutation.clone());
+    }
     if matches!(
         mutation,
         Mutation::TrimChannelMessages { .. } | Mutation::PruneMessages { .. }
-    ) || !mutation.kinds().intersects(query_kinds(query))
+    ) || !mutation.kinds().intersects(query_kinds(query) | STRUCTURE)
     {
         return None;
     }
@@ -137,7 +167,7 @@ pub(super) fn relevant_part(mutation: &Mutation, query: &Query) -> Option<Mutati
 
 /// The store reads that seed the scratch store for `query`, widened by
 /// `widen` so that pending removals cannot leave a page short.
-fn seed_queries(query: &Query, widen: usize) -> Vec<Query> {
+fn seed_queries(query: &Query, pending: &[Mutation], widen: usize) -> Vec<Query> {
     let mut seeds = match *query {
         Query::ChannelMessages {
             channel_id,
@@ -183,32 +213,68 @@ fn seed_queries(query: &Query, widen: usize) -> Vec<Query> {
     if let Some(guild_id) = query_guild(query) {
         seeds.push(Query::Guild(guild_id));
     }
+    // A role retained away is stripped from the members that have it.
+    let members_of = match *query {
+        Query::Member(g, _) | Query::GuildMembers { guild_id: g, .. } => Some(g),
+        _ => None,
+    };
+    if let Some(g) = members_of
+        && pending
+            .iter()
+            .any(|m| matches!(m, Mutation::RetainGuildRoles { guild_id, .. } if *guild_id == g))
+    {
+        seeds.push(Query::GuildRoles(g));
+    }
+    // A role deleted is stripped only in its own guild: read where it is.
+    if members_of.is_some() {
+        seeds.extend(pending.iter().filter_map(|m| match m {
+            Mutation::Delete(EntityKey::Role(r)) => Some(Query::Role(*r)),
+            _ => None,
+        }));
+    }
+    // A user's guilds, through the stored guilds (placeholders of them).
+    if matches!(query, Query::UserGuilds(_)) {
+        seeds.push(Query::GuildIds);
+    }
     seeds
 }
 
 /// Puts a store answer into the scratch store. Id-only answers become
 /// placeholder objects that carry just their ids.
-fn seed(scratch: &MemoryStore, query: &Query, answer: Answer) -> Result<Vec<ChannelId>> {
+/// The objects a cascade finds a record through: its guild, a thread's
+/// parent channel, a message's or thread member's channel.
+fn parents_of(record: &Record) -> impl Iterator<Item = EntityKey> {
+    let thread_parent = match record {
+        Record::Channel(c) if c.is_thread() => c.parent_id,
+        Record::Message(m) => Some(m.channel_id),
+        Record::ThreadMember(m) => Some(m.thread_id),
+        _ => None,
+    };
+    record
+        .guild_id()
+        .map(EntityKey::Guild)
+        .into_iter()
+        .chain(thread_parent.map(EntityKey::Channel))
+}
+
+/// Returns the channels of the messages and thread members it put, and
+/// the parents (see [`parents_of`]) of every object it put.
+fn seed(
+    scratch: &MemoryStore,
+    query: &Query,
+    answer: Answer,
+) -> Result<(Vec<ChannelId>, Vec<EntityKey>)> {
     let mut channels = Vec::new();
     let records: Vec<Record> = match answer {
-        Answer::CurrentUser(v) => v.map(Record::CurrentUser).into_iter().collect(),
-        Answer::Guild(v) => v.map(Record::Guild).into_iter().collect(),
         Answer::GuildIds(ids) => match query {
-            // The guilds too, so a pending removal of a guild shows.
             Query::UserGuilds(user_id) => ids
                 .into_iter()
-                .flat_map(|guild_id| {
-                    [
-                        Record::Member(Member {
-                            guild_id,
-                            user_id: *user_id,
-                            ..Default::default()
-                        }),
-                        Record::Guild(Guild {
-                            id: guild_id,
-                            ..Default::default()
-                        }),
-                    ]
+                .map(|guild_id| {
+                    Record::Member(Member {
+                        guild_id,
+                        user_id: *user_id,
+                        ..Default::default()
+                    })
                 })
                 .collect(),
             _ => ids
@@ -221,36 +287,36 @@ fn seed(scratch: &MemoryStore, query: &Query, answer: Answer) -> Result<Vec<Chan
                 })
                 .collect(),
         },
-        Answer::Channel(v) => v.map(Record::Channel).into_iter().collect(),
-        Answer::Channels(v) => v.into_iter().map(Record::Channel).collect(),
         Answer::Message(v) => {
             channels.extend(v.as_ref().map(|m| m.channel_id));
-            v.map(Record::Message).into_iter().collect()
+            Answer::Message(v).into_records()
         }
-        Answer::Messages(v) => v.into_iter().map(Record::Message).collect(),
-        Answer::User(v) => v.map(Record::User).into_iter().collect(),
-        Answer::Member(v) => v.map(Record::Member).into_iter().collect(),
-        Answer::Members(v) => v.into_iter().map(Record::Member).collect(),
-        Answer::Role(v) => v.map(Record::Role).into_iter().collect(),
-        Answer::Roles(v) => v.into_iter().map(Record::Role).collect(),
-        Answer::Emoji(v) => v.map(Record::Emoji).into_iter().collect(),
-        Answer::Emojis(v) => v.into_iter().map(Record::Emoji).collect(),
-        Answer::Sticker(v) => v.map(Record::Sticker).into_iter().collect(),
-        Answer::Stickers(v) => v.into_iter().map(Record::Sticker).collect(),
-        Answer::VoiceState(v) => v.map(Record::VoiceState).into_iter().collect(),
-        Answer::VoiceStates(v) => v.into_iter().map(Record::VoiceState).collect(),
-        Answer::Presence(v) => v.map(Record::Presence).into_iter().collect(),
-        Answer::Presences(v) => v.into_iter().map(Record::Presence).collect(),
-        Answer::StageInstance(v) => v.map(Record::StageInstance).into_iter().collect(),
-        Answer::StageInstances(v) => v.into_iter().map(Record::StageInstance).collect(),
-        Answer::ScheduledEvent(v) => v.map(Record::ScheduledEvent).into_iter().collect(),
-        Answer::ScheduledEvents(v) => v.into_iter().map(Record::ScheduledEvent).collect(),
-        Answer::ThreadMember(v) => v.map(Record::ThreadMember).into_iter().collect(),
-        Answer::ThreadMembers(v) => v.into_iter().map(Record::ThreadMember).collect(),
-        Answer::Counts(_) => Vec::new(),
+        Answer::ThreadMember(v) => {
+            channels.extend(v.as_ref().map(|m| m.thread_id));
+            Answer::ThreadMember(v).into_records()
+        }
+        Answer::ThreadMembers(v) => {
+            channels.extend(v.first().map(|m| m.thread_id));
+            Answer::ThreadMembers(v).into_records()
+        }
+        other => other.into_records(),
     };
+    let parents = records.iter().flat_map(parents_of).collect();
     scratch.apply_now(&[Mutation::UpsertMany(records)])?;
-    Ok(channels)
+    Ok((channels, parents))
+}
+
+/// Whether a mutation removes what it finds through a parent (a guild's
+/// channels, a shard's guilds) rather than by the objects' own keys.
+fn cascades(mutation: &Mutation) -> bool {
+    mutation.object_key().is_none()
+        && !matches!(
+            mutation,
+            Mutation::UpsertMany(_)
+                | Mutation::BulkDeleteMessages { .. }
+                | Mutation::TrimChannelMessages { .. }
+                | Mutation::PruneMessages { .. }
+        )
 }
 
 /// Answers `query` from `store` with `pending` (the relevant queued and
@@ -268,16 +334,78 @@ pub(super) async fn resolve(
         .map(Mutation::max_removals)
         .fold(0usize, usize::saturating_add);
     let scratch = MemoryStore::new();
-    for seed_query in seed_queries(query, widen) {
+    // A cascade through a guild (a shard's guilds retained) finds the
+    // objects read only if their guild is there too.
+    let through_guilds = pending.iter().any(cascades);
+    let mut parents = Vec::new();
+    for seed_query in seed_queries(query, pending, widen) {
         let answer = store.read(&seed_query).await?;
-        for channel_id in seed(&scratch, &seed_query, answer)? {
-            // The message's channel tells cascades which thread it is in.
-            if !scratch.contains(&EntityKey::Channel(channel_id)) {
-                let channel = store.read(&Query::Channel(channel_id)).await?;
-                seed(&scratch, &Query::Channel(channel_id), channel)?;
+        let (channels, more) = seed(&scratch, &seed_query, answer)?;
+        // The message's or thread member's channel tells cascades which
+        // thread (and guild) it is in.
+        parents.extend(channels.into_iter().map(EntityKey::Channel));
+        parents.extend(more.into_iter().filter(|_| through_guilds));
+    }
+    if through_guilds {
+        // Objects the queue adds are found through their guild as well.
+        for mutation in pending {
+            match mutation {
+                Mutation::Upsert(record) => parents.extend(parents_of(record)),
+                Mutation::UpsertMany(records) => {
+                    parents.extend(records.iter().flat_map(parents_of))
+                }
+                Mutation::Patch(patch) => parents.extend(
+                    patch
+                        .guild_id()
+                        .map(EntityKey::Guild)
+                        .into_iter()
+                        .chain(patch.message_channel().map(EntityKey::Channel)),
+                ),
+                Mutation::ReplaceGuildEmojis { guild_id, .. }
+                | Mutation::ReplaceGuildStickers { guild_id, .. }
+                | Mutation::RetainGuildChannels { guild_id, .. }
+                | Mutation::RetainGuildRoles { guild_id, .. }
+                | Mutation::RetainGuildMembers { guild_id, .. } => {
+                    parents.push(EntityKey::Guild(*guild_id))
+                }
+                _ => {}
             }
         }
+        parents.sort_unstable();
+        parents.dedup();
+    }
+    while let Some(parent) = parents.pop() {
+        if scratch.contains(&parent) {
+            continue;
+        }
+        let read = match parent {
+            EntityKey::Channel(id) => Query::Channel(id),
+            EntityKey::Guild(id) => Query::Guild(id),
+            _ => continue,
+        };
+        let answer = store.read(&read).await?;
+        let (_, more) = seed(&scratch, &read, answer)?;
+        parents.extend(more.into_iter().filter(|_| through_guilds));
     }
     scratch.apply_now(pending)?;
     Ok(scratch.read_now(query))
+}
+
+/// `answer` (the store's, with the queue on top, when a load began) with
+/// `log` (what was queued since, oldest first) applied; `None` when that is
+/// not known from the answer alone (a page of messages, which later writes
+/// can shift past what was read).
+pub(super) fn replay(query: &Query, answer: &Answer, log: &[Mutation]) -> Result<Option<Answer>> {
+    if log.is_empty() {
+        return Ok(Some(answer.clone()));
+    }
+    // A page can shift past what was read; a cascade can reach through a
+    // parent the answer does not carry.
+    if matches!(query, Query::ChannelMessages { .. }) || log.iter().any(cascades) {
+        return Ok(None);
+    }
+    let scratch = MemoryStore::new();
+    seed(&scratch, query, answer.clone())?;
+    scratch.apply_now(log)?;
+    Ok(Some(scratch.read_now(query)))
 }

@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 use rustc_hash::FxHashMap;
 
 use super::Inner;
-use super::queue::{Queued, Segment};
+use super::queue::{Queued, Segment, lock};
 use super::stats::ShedKind;
 use crate::{ChannelId, GuildId, Mutation};
 
@@ -187,7 +187,18 @@ fn compact(inner: &Inner) {
         let new = (!kept.is_empty()).then(|| Arc::new(kept));
         replacements.push((Arc::clone(segment), new));
     }
-    let replaced = inner.queue.replace_sealed(replacements);
+    // Under the hot tier's lock, with what it held of them forgotten: a
+    // load never sees them queued and then admits them after they are gone.
+    let replaced = {
+        let mut hot = lock(&inner.hot);
+        let replaced = inner.queue.replace_sealed(replacements);
+        for segment in &replaced {
+            for q in segment.iter().filter(|q| drop.contains_key(&q.seq)) {
+                hot.forget(&q.mutation);
+            }
+        }
+        replaced
+    };
     // Count only what was really removed (the writer may have taken some).
     let mut by_kind: HashMap<ShedKind, (u64, Vec<GuildId>)> = HashMap::new();
     let (mut len, mut bytes) = (0usize, 0usize);

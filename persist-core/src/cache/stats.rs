@@ -51,6 +51,10 @@ pub struct CacheStats {
     pub healthy: bool,
     /// The last commit error, if any.
     pub last_error: Option<String>,
+    /// The memory budget in force (hot tier and write queue together).
+    pub memory_budget: usize,
+    /// What the hot tier holds, its hits and misses.
+    pub hot: super::HotStats,
 }
 
 /// A mutation that could not be stored, with why.
@@ -166,6 +170,8 @@ pub(crate) struct Counters {
     pub commit_failures: AtomicU64,
     pub rejected: AtomicU64,
     pub dead_letters_dropped: AtomicU64,
+    pub hot_hits: AtomicU64,
+    pub hot_misses: AtomicU64,
 }
 
 impl Counters {

@@ -24,7 +24,7 @@ mod model_check;
 mod write_checks;
 
 pub use model::Model;
-pub use model_check::run_model_check;
+pub use model_check::{run_cache_model_check, run_model_check};
 
 use std::collections::HashMap;
 use std::fmt;

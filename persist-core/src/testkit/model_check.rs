@@ -283,13 +283,24 @@ fn any_mutation() -> impl Strategy<Value = Mutation> {
             let guild_id = GuildId::new(GUILDS[g]);
             Mutation::ReplaceGuildEmojis {
                 guild_id,
-                emojis: ids.iter().map(|i| fixtures::emoji(EMOJIS[i % 3], GUILDS[g])).collect(),
+                // A guild lists only its own emojis: an object never changes guild.
+                emojis: ids
+                    .iter()
+                    .map(|i| EMOJIS[i % 3])
+                    .filter(|id| guild_of(*id) == GUILDS[g])
+                    .map(|id| fixtures::emoji(id, GUILDS[g]))
+                    .collect(),
             }
         }),
         1 => (0..3usize, prop::collection::vec(0..64usize, 0..2)).prop_map(|(g, ids)| {
             Mutation::ReplaceGuildStickers {
                 guild_id: GuildId::new(GUILDS[g]),
-                stickers: ids.iter().map(|i| fixtures::sticker(STICKERS[i % 2], GUILDS[g])).collect(),
+                stickers: ids
+                    .iter()
+                    .map(|i| STICKERS[i % 2])
+                    .filter(|id| guild_of(*id) == GUILDS[g])
+                    .map(|id| fixtures::sticker(id, GUILDS[g]))
+                    .collect(),
             }
         }),
         1 => prop::collection::vec(0..64usize, 1..4).prop_map(|ids| {
@@ -423,6 +434,47 @@ fn queries() -> Vec<Query> {
 /// run_model_check(&MemoryFactory::default(), 4, "/tmp/persist-memory-model.txt");
 /// ```
 pub fn run_model_check(factory: &dyn StoreFactory, cases: u32, regressions: &'static str) {
+    run_sequences(cases, regressions, |runtime, name, batches, queries| {
+        runtime.block_on(check_one(factory, name, batches, queries))
+    });
+}
+
+/// Like [`run_model_check`], through a [`Cache`](crate::Cache) over the
+/// store with `config` (its hot tier's budget, pins and windows): each
+/// batch is queued and every query is read before and after it commits.
+/// The ruleset caches every kind and caps no channel below the universe.
+///
+/// ```
+/// use persist_core::CacheConfig;
+/// use persist_core::testkit::{MemoryFactory, run_cache_model_check};
+/// let tiny = CacheConfig { memory_budget: 0, pinned_kinds: persist_core::ResourceKind::empty(), ..Default::default() };
+/// run_cache_model_check(&MemoryFactory::default(), 2, tiny, "/tmp/persist-memory-cache-model.txt");
+/// ```
+pub fn run_cache_model_check(
+    factory: &dyn StoreFactory,
+    cases: u32,
+    config: crate::CacheConfig,
+    regressions: &'static str,
+) {
+    run_sequences(cases, regressions, |runtime, name, batches, queries| {
+        runtime.block_on(check_one_cached(factory, name, batches, queries, &config))
+    });
+}
+
+type Sequence<'a> = dyn Fn(&tokio::runtime::Runtime, &str, &[Vec<Mutation>], &[Query]) -> Result<(), TestCaseError>
+    + 'a;
+
+fn run_sequences(
+    cases: u32,
+    regressions: &'static str,
+    check: impl Fn(
+        &tokio::runtime::Runtime,
+        &str,
+        &[Vec<Mutation>],
+        &[Query],
+    ) -> Result<(), TestCaseError>,
+) {
+    let check: &Sequence<'_> = &check;
     let cases = std::env::var("PERSIST_MODEL_CASES")
         .ok()
         .and_then(|n| n.parse().ok())
@@ -441,11 +493,84 @@ pub fn run_model_check(factory: &dyn StoreFactory, cases: u32, regressions: &'st
     let stores = AtomicU64::new(0);
     let result = TestRunner::new(config).run(&batches(), |batches| {
         let name = format!("model-{}", stores.fetch_add(1, Ordering::Relaxed));
-        runtime.block_on(check_one(factory, &name, &batches, &queries))
+        check(&runtime, &name, &batches, &queries)
     });
     if let Err(e) = result {
         panic!("the store and the model disagree: {e}");
     }
+}
+
+async fn check_one_cached(
+    factory: &dyn StoreFactory,
+    name: &str,
+    batches: &[Vec<Mutation>],
+    queries: &[Query],
+    config: &crate::CacheConfig,
+) -> Result<(), TestCaseError> {
+    use crate::{Cache, ResourceKind, Ruleset};
+    let fail = |what: String| TestCaseError::fail(what);
+    let store = open(factory, name).await?;
+    let rules = Ruleset::builder()
+        .resources(ResourceKind::all())
+        .message_cap(10_000)
+        .build()
+        .map_err(|e| fail(format!("ruleset: {e}")))?;
+    let cache =
+        Cache::from_arc(store, rules, config.clone()).map_err(|e| fail(format!("cache: {e}")))?;
+    let mut model = Model::new();
+    for (n, batch) in batches.iter().enumerate() {
+        cache
+            .enqueue_now(batch.iter().cloned())
+            .map_err(|e| fail(format!("batch {n} not queued: {e}")))?;
+        for mutation in batch {
+            model.apply(mutation);
+        }
+        // Trims and prunes queued show once committed (`Cache::read`).
+        let visible_queued = !batch.iter().any(|m| {
+            matches!(
+                m,
+                Mutation::TrimChannelMessages { .. } | Mutation::PruneMessages { .. }
+            )
+        });
+        for committed in [false, true] {
+            if committed {
+                cache
+                    .flush()
+                    .await
+                    .map_err(|e| fail(format!("batch {n} not committed: {e}")))?;
+            } else if !visible_queued {
+                continue;
+            }
+            for query in queries.iter().filter(|q| committed || **q != Query::Counts) {
+                let got = cache
+                    .read(query)
+                    .await
+                    .map_err(|e| fail(format!("after batch {n}, {query:?} failed: {e}")))?;
+                let want = model.read(query);
+                if got != want {
+                    return Err(fail(format!(
+                        "after batch {n} (committed: {committed}), {query:?}:\n cache: {got:?}\n model: {want:?}\n hot: {:?}",
+                        cache.stats().hot
+                    )));
+                }
+            }
+        }
+    }
+    cache
+        .shutdown()
+        .await
+        .map_err(|e| fail(format!("shutdown: {e}")))?;
+    Ok(())
+}
+
+async fn open(
+    factory: &dyn StoreFactory,
+    name: &str,
+) -> Result<std::sync::Arc<dyn crate::Store>, TestCaseError> {
+    factory
+        .open(name, &Migrations::new())
+        .await
+        .map_err(|e| TestCaseError::fail(format!("open: {e}")))
 }
 
 async fn check_one(
@@ -455,10 +580,7 @@ async fn check_one(
     queries: &[Query],
 ) -> Result<(), TestCaseError> {
     let fail = |what: String| TestCaseError::fail(what);
-    let store = factory
-        .open(name, &Migrations::new())
-        .await
-        .map_err(|e| fail(format!("open: {e}")))?;
+    let store = open(factory, name).await?;
     let mut model = Model::new();
     for (n, batch) in batches.iter().enumerate() {
         store

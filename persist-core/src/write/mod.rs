@@ -80,7 +80,7 @@ pub fn plan<'b>(engine: &mut dyn Engine, batch: &'b [Mutation]) -> Result<Change
 }
 
 /// The object a mutation reads before writing it, if any.
-fn read_before_write(mutation: &Mutation) -> Option<EntityKey> {
+pub(crate) fn read_before_write(mutation: &Mutation) -> Option<EntityKey> {
     Some(match mutation {
         Mutation::Upsert(record) if upserted_unchanged_mostly(record) => record.key(),
         Mutation::Patch(patch) => patch.key(),

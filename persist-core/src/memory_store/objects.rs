@@ -1,27 +1,20 @@
-//! An in-memory `Store`: a store for tests and small bots, and the scratch
-//! space of read overlays. Batches apply through the shared semantics
-//! ([`crate::write::plan`]); this file keeps only its engine: index-keeping
-//! put and remove, point reads, scope listings and the queries.
+//! The objects of an in-memory store with their indexes: index-keeping put
+//! and remove, point reads, scope listings and the queries. The memory
+//! store and the cache's hot tier both keep their objects in one.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
-
-use async_trait::async_trait;
 
 use crate::entity::{EntityKey, Record};
 use crate::model::{
     Channel, CurrentUser, Emoji, Guild, Member, Message, Presence, Role, ScheduledEvent,
     StageInstance, Sticker, ThreadMember, User, VoiceState,
 };
-use crate::store::{AppliedHook, Store};
-use crate::write::{self, Changes, Engine, Scope};
+use crate::store::AppliedHook;
+use crate::write::{Changes, Engine, Scope};
 use crate::{
-    Answer, ChannelId, Counts, EmojiId, Error, GuildId, MessageId, MessagePage, Migrations,
-    Mutation, Query, Result, RoleId, ScheduledEventId, StageInstanceId, StickerId, UserId,
+    Answer, ChannelId, Counts, EmojiId, GuildId, MessageId, MessagePage, Query, Result, RoleId,
+    ScheduledEventId, StageInstanceId, StickerId, UserId,
 };
-
-/// The schema version of the memory store (it has had one layout).
-pub const MEMORY_SCHEMA_VERSION: u32 = 1;
 
 /// Objects indexed by id and grouped by a scope (a guild or a channel).
 #[derive(Clone, Debug)]
@@ -126,10 +119,11 @@ fn per_user_len<S, V>(map: &PerUser<S, V>) -> u64 {
     map.values().map(|inner| inner.len() as u64).sum()
 }
 
+/// Every object of a store, indexed for its reads and the semantics' scopes.
 #[derive(Clone, Debug, Default)]
-struct Data {
-    schema_version: u32,
-    hooks: Vec<AppliedHook>,
+pub(crate) struct Data {
+    pub(crate) schema_version: u32,
+    pub(crate) hooks: Vec<AppliedHook>,
     current_user: Option<CurrentUser>,
     guilds: BTreeMap<GuildId, Guild>,
     channels: Scoped<Option<GuildId>, ChannelId, Channel>,
@@ -151,7 +145,15 @@ struct Data {
 }
 
 impl Data {
-    fn get(&self, key: &EntityKey) -> Option<Record> {
+    /// No objects, at a schema version.
+    pub(crate) fn at_version(schema_version: u32) -> Self {
+        Self {
+            schema_version,
+            ..Self::default()
+        }
+    }
+
+    pub(crate) fn get(&self, key: &EntityKey) -> Option<Record> {
         Some(match key {
             EntityKey::CurrentUser => Record::CurrentUser(self.current_user.clone()?),
             EntityKey::Guild(id) => Record::Guild(self.guilds.get(id)?.clone()),
@@ -180,7 +182,7 @@ impl Data {
         })
     }
 
-    fn upsert(&mut self, record: Record) {
+    pub(crate) fn upsert(&mut self, record: Record) {
         match record {
             Record::CurrentUser(v) => self.current_user = Some(v),
             Record::Guild(v) => {
@@ -223,7 +225,7 @@ impl Data {
     }
 
     /// Removes one object (no cascade: the semantics list what goes).
-    fn remove(&mut self, key: &EntityKey) {
+    pub(crate) fn remove(&mut self, key: &EntityKey) {
         match key {
             EntityKey::CurrentUser => self.current_user = None,
             EntityKey::Guild(id) => {
@@ -274,7 +276,7 @@ impl Data {
     }
 
     /// Writes a batch's net changes.
-    fn commit(&mut self, changes: Changes<'_>) {
+    pub(crate) fn commit(&mut self, changes: Changes<'_>) {
         for key in &changes.deletes {
             self.remove(key);
         }
@@ -291,7 +293,7 @@ impl Data {
     }
 
     /// The keys of a scope, ascending.
-    fn scope_keys(&self, scope: Scope) -> Vec<EntityKey> {
+    pub(crate) fn scope_keys(&self, scope: Scope) -> Vec<EntityKey> {
         fn users<S: Ord, V>(
             map: &PerUser<S, V>,
             scope: &S,
@@ -402,7 +404,12 @@ impl Data {
         }
     }
 
-    fn read(&self, query: &Query) -> Answer {
+    /// The ids of a channel's stored messages, ascending.
+    pub(crate) fn channel_message_ids(&self, channel: ChannelId) -> Option<&BTreeSet<MessageId>> {
+        self.messages.index.get(&channel)
+    }
+
+    pub(crate) fn read(&self, query: &Query) -> Answer {
         match query {
             Query::CurrentUser => Answer::CurrentUser(self.current_user.clone()),
             Query::Guild(id) => Answer::Guild(self.guilds.get(id).cloned()),
@@ -531,7 +538,7 @@ impl Data {
 }
 
 /// The committed data as the write semantics read it.
-struct Committed<'a>(&'a Data);
+pub(crate) struct Committed<'a>(pub(crate) &'a Data);
 
 impl Engine for Committed<'_> {
     fn get_many(&mut self, keys: &[EntityKey]) -> Result<Vec<Option<Record>>> {
@@ -540,119 +547,5 @@ impl Engine for Committed<'_> {
 
     fn scope_keys(&mut self, scope: Scope) -> Result<Vec<EntityKey>> {
         Ok(self.0.scope_keys(scope))
-    }
-}
-
-/// A [`Store`] that keeps everything in memory. Clones share the same data.
-///
-/// ```
-/// use persist_core::{MemoryStore, Migrations, Store, Mutation, Query, Answer, model::Guild, GuildId};
-/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-/// let store = MemoryStore::open(&Migrations::new()).await?;
-/// let guild = Guild { id: GuildId::new(1), name: "ferris club".into(), ..Default::default() };
-/// store.apply(&[Mutation::upsert(guild)]).await?;
-/// let Answer::Guild(Some(read)) = store.read(&Query::Guild(GuildId::new(1))).await? else { panic!() };
-/// assert_eq!(read.name, "ferris club");
-/// # Ok::<(), persist_core::Error>(())
-/// # }).unwrap();
-/// ```
-#[derive(Clone, Debug, Default)]
-pub struct MemoryStore {
-    data: Arc<RwLock<Data>>,
-}
-
-impl MemoryStore {
-    /// An empty store; no hooks run (use [`MemoryStore::open`] for that).
-    pub fn new() -> Self {
-        Self {
-            data: Arc::new(RwLock::new(Data {
-                schema_version: MEMORY_SCHEMA_VERSION,
-                ..Data::default()
-            })),
-        }
-    }
-
-    /// An empty store with the application's migration hooks run.
-    pub async fn open(migrations: &Migrations) -> Result<Self> {
-        Self::new().reopen(migrations).await
-    }
-
-    /// Opens this store's data again, as a restarted process opens its file:
-    /// checks the schema version, then runs hooks not yet recorded.
-    pub async fn reopen(&self, migrations: &Migrations) -> Result<Self> {
-        let found = self.read_data().schema_version;
-        if found > MEMORY_SCHEMA_VERSION {
-            return Err(Error::SchemaTooNew {
-                found,
-                supported: MEMORY_SCHEMA_VERSION,
-            });
-        }
-        let store = self.clone();
-        migrations.run(&store).await?;
-        Ok(store)
-    }
-
-    /// Marks the data as written by a newer schema (for testing refusal).
-    #[doc(hidden)]
-    pub fn set_schema_version(&self, version: u32) {
-        self.write_data().schema_version = version;
-    }
-
-    // Nothing in `Data::commit` panics, so a poisoned lock cannot hide a
-    // half-applied batch; reuse the data rather than fail every later call.
-    fn read_data(&self) -> RwLockReadGuard<'_, Data> {
-        self.data.read().unwrap_or_else(|e| e.into_inner())
-    }
-
-    fn write_data(&self) -> RwLockWriteGuard<'_, Data> {
-        self.data.write().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Applies mutations synchronously (the overlay's path).
-    pub(crate) fn apply_now(&self, batch: &[Mutation]) -> Result<()> {
-        let mut data = self.write_data();
-        let changes = write::plan(&mut Committed(&data), batch)?;
-        data.commit(changes);
-        Ok(())
-    }
-
-    /// Answers a query synchronously (the overlay's path).
-    pub(crate) fn read_now(&self, query: &Query) -> Answer {
-        self.read_data().read(query)
-    }
-
-    /// Whether an object is stored (the overlay's path).
-    pub(crate) fn contains(&self, key: &EntityKey) -> bool {
-        self.read_data().get(key).is_some()
-    }
-}
-
-#[async_trait]
-impl Store for MemoryStore {
-    fn backend(&self) -> &'static str {
-        "memory"
-    }
-
-    async fn apply(&self, batch: &[Mutation]) -> Result<()> {
-        self.apply_now(batch)
-    }
-
-    async fn read(&self, query: &Query) -> Result<Answer> {
-        Ok(self.read_now(query))
-    }
-
-    async fn schema_version(&self) -> Result<u32> {
-        Ok(self.read_data().schema_version)
-    }
-
-    async fn applied_hooks(&self) -> Result<Vec<AppliedHook>> {
-        Ok(self.read_data().hooks.clone())
-    }
-
-    async fn record_hook(&self, hook: &AppliedHook) -> Result<()> {
-        let mut data = self.write_data();
-        data.hooks.retain(|h| h.version != hook.version);
-        data.hooks.push(hook.clone());
-        Ok(())
     }
 }

@@ -1,0 +1,247 @@
+//! How the cache answers a read: from the hot tier when it holds the answer,
+//! else from the store with the queued mutations on top, admitting what it
+//! read into the hot tier.
+
+use std::time::SystemTime;
+
+use crate::{Answer, ChannelId, Mutation, Query, Result};
+
+use super::hot::{LoadTicket, Whole};
+use super::queue::{InFlight, Segment, lock};
+use super::stats::Counters;
+use super::{Cache, Inner, overlay};
+
+impl Inner {
+    /// The answer from memory, or `None`; counts the hit or miss.
+    pub(super) fn read_hot(&self, query: &Query) -> Option<Answer> {
+        let answer = lock(&self.hot).answer(query);
+        let counter = match answer {
+            Some(_) => &self.counters.hot_hits,
+            None => &self.counters.hot_misses,
+        };
+        Counters::add(counter, 1);
+        answer
+    }
+
+    /// Evicts down to what the budget leaves after the queue's bytes.
+    pub(super) fn fit_hot(&self, hot: &mut super::hot::HotTier) {
+        let budget = self
+            .memory_budget
+            .load(std::sync::atomic::Ordering::Acquire);
+        let queued = self.queue.bytes.load(std::sync::atomic::Ordering::Acquire);
+        let limit = budget.saturating_sub(queued);
+        if hot.bytes() > limit {
+            hot.shrink_to(limit);
+        }
+    }
+
+    /// Registers a load and snapshots, under the hot tier's lock, what is
+    /// queued: every later mutation is noted for the load instead.
+    fn begin_load(&self, queries: &[Query]) -> (LoadTicket, Vec<Vec<Mutation>>) {
+        let mut hot = lock(&self.hot);
+        let ticket = hot.begin_load(queries);
+        let snapshot = self.queue.snapshot();
+        drop(hot);
+        let relevant = queries.iter().map(|q| relevant_in(&snapshot, q)).collect();
+        (ticket, relevant)
+    }
+}
+
+/// The in-flight and queued mutations of a queue snapshot that can change
+/// `query`'s answer, oldest first.
+pub(super) fn relevant_in(snapshot: &(InFlight, Vec<Segment>), query: &Query) -> Vec<Mutation> {
+    let (in_flight, waiting) = snapshot;
+    let mut relevant: Vec<Mutation> = in_flight
+        .iter()
+        .flat_map(|c| c.pending())
+        .filter_map(|m| overlay::relevant_part(m, query))
+        .collect();
+    // Filtered before they are put in arrival order: a read sorts the few
+    // that matter, not the whole queue.
+    let mut waiting: Vec<(u64, Mutation)> = waiting
+        .iter()
+        .flat_map(|segment| segment.iter())
+        .filter_map(|q| overlay::relevant_part(&q.mutation, query).map(|m| (q.seq, m)))
+        .collect();
+    waiting.sort_by_key(|(seq, _)| *seq);
+    relevant.extend(waiting.into_iter().map(|(_, m)| m));
+    relevant
+}
+
+impl Cache {
+    /// Answers any query, seeing queued writes: from memory when the hot
+    /// tier holds the answer, else from the store with the queued writes
+    /// applied on top. `Counts` answers what is committed, without waiting
+    /// for the queue (`stats().queued` says how much is not).
+    pub async fn read(&self, query: &Query) -> Result<Answer> {
+        if matches!(query, Query::Counts) {
+            return self.inner.store.read(query).await;
+        }
+        let answer = match self.inner.read_hot(query) {
+            Some(answer) => answer,
+            None => self.read_cold(query).await?,
+        };
+        Ok(self.drop_expired(answer))
+    }
+
+    /// Answers from memory only: `None` when the hot tier does not hold the
+    /// answer (the async [`read`](Cache::read) then goes to the store).
+    /// Never waits; `Counts`, `GuildIds` and `UserGuilds` are never held.
+    ///
+    /// ```
+    /// use persist_core::{Answer, Cache, GuildId, MemoryStore, Migrations, Mutation, Query, model::Guild};
+    /// # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
+    /// let cache = Cache::new(MemoryStore::open(&Migrations::new()).await?, Default::default(), Default::default())?;
+    /// let guild = Guild { id: GuildId::new(1), name: "ferris club".into(), ..Default::default() };
+    /// cache.enqueue_now([Mutation::upsert(guild)])?;
+    /// // Guilds are pinned in memory: answered at once, without the store.
+    /// let Some(Answer::Guild(Some(read))) = cache.try_read(&Query::Guild(GuildId::new(1))) else { panic!() };
+    /// assert_eq!(read.name, "ferris club");
+    /// # cache.shutdown().await?;
+    /// # Ok::<(), persist_core::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn try_read(&self, query: &Query) -> Option<Answer> {
+        self.inner
+            .read_hot(query)
+            .map(|answer| self.drop_expired(answer))
+    }
+
+    /// A read the hot tier could not answer.
+    async fn read_cold(&self, query: &Query) -> Result<Answer> {
+        match *query {
+            Query::ChannelMessages { channel_id, .. } => {
+                if self.load_window(channel_id).await?
+                    && let Some(answer) = lock(&self.inner.hot).answer(query)
+                {
+                    return Ok(answer);
+                }
+                self.read_through(query).await
+            }
+            Query::Message(_) => {
+                let answer = self.load_one(query).await?;
+                if let Answer::Message(Some(message)) = &answer {
+                    // Reading one message of a channel makes its newest hot.
+                    self.load_window(message.channel_id).await?;
+                }
+                Ok(answer)
+            }
+            Query::GuildMembers { after: None, .. } => {
+                if let Some(whole) = Whole::read_by(query) {
+                    self.load(&whole.loads()).await?;
+                    if let Some(answer) = lock(&self.inner.hot).answer(query) {
+                        return Ok(answer);
+                    }
+                }
+                self.read_through(query).await
+            }
+            Query::GuildMembers { .. } | Query::GuildIds | Query::UserGuilds(_) | Query::Counts => {
+                self.read_through(query).await
+            }
+            _ => match Whole::read_by(query) {
+                Some(whole) => {
+                    let loads = whole.loads();
+                    let answers = self.load(&loads).await?;
+                    let at = loads.iter().position(|q| q == query);
+                    match at.and_then(|at| answers.into_iter().nth(at)) {
+                        Some(answer) => Ok(answer),
+                        None => self.read_through(query).await,
+                    }
+                }
+                None => self.load_one(query).await,
+            },
+        }
+    }
+
+    /// Loads a channel's newest messages into the hot tier if they are not
+    /// held; whether it tried.
+    async fn load_window(&self, channel_id: ChannelId) -> Result<bool> {
+        let load = {
+            let hot = lock(&self.inner.hot);
+            (!hot.has_window(channel_id)).then(|| hot.window_load(channel_id))
+        };
+        let Some(load) = load else {
+            return Ok(false);
+        };
+        self.load(&[load]).await?;
+        Ok(true)
+    }
+
+    async fn load_one(&self, query: &Query) -> Result<Answer> {
+        let answers = self.load(std::slice::from_ref(query)).await?;
+        answers
+            .into_iter()
+            .next()
+            .ok_or(crate::Error::UnexpectedAnswer {
+                query: query.name(),
+                answer: "nothing",
+            })
+    }
+
+    /// Reads from the store with the queue on top and admits the answers,
+    /// all of them or none (see [`HotTier::admit_all`](super::hot)).
+    async fn load(&self, queries: &[Query]) -> Result<Vec<Answer>> {
+        let (mut ticket, mut relevant) = self.inner.begin_load(queries);
+        // Reaction counts are not idempotent: no batch may commit between
+        // the snapshot and the store read, or it would count twice.
+        let _no_commit = if relevant.iter().flatten().all(Mutation::is_idempotent) {
+            None
+        } else {
+            lock(&self.inner.hot).finish_load(ticket);
+            let gate = self.inner.gate.read().await;
+            (ticket, relevant) = self.inner.begin_load(queries);
+            Some(gate)
+        };
+        let mut answers = Vec::with_capacity(queries.len());
+        for (query, pending) in queries.iter().zip(&relevant) {
+            match overlay::resolve(&*self.inner.store, query, pending).await {
+                Ok(answer) => answers.push(answer),
+                Err(error) => {
+                    lock(&self.inner.hot).finish_load(ticket);
+                    return Err(error);
+                }
+            }
+        }
+        let mut hot = lock(&self.inner.hot);
+        let Some(logs) = hot.finish_load(ticket) else {
+            return Ok(answers);
+        };
+        let mut admitted = Vec::with_capacity(answers.len());
+        for ((query, answer), log) in queries.iter().zip(&answers).zip(logs) {
+            match overlay::replay(query, answer, &log)? {
+                Some(answer) => admitted.push(answer),
+                // Changed meanwhile in a way the read cannot replay.
+                None => return Ok(answers),
+            }
+        }
+        hot.admit_all(queries, &admitted);
+        self.inner.fit_hot(&mut hot);
+        Ok(answers)
+    }
+
+    /// A read that is not admitted: the store with the queue on top.
+    async fn read_through(&self, query: &Query) -> Result<Answer> {
+        let relevant = relevant_in(&self.inner.queue.snapshot(), query);
+        if relevant.iter().all(Mutation::is_idempotent) {
+            return overlay::resolve(&*self.inner.store, query, &relevant).await;
+        }
+        let _no_commit = self.inner.gate.read().await;
+        let relevant = relevant_in(&self.inner.queue.snapshot(), query);
+        overlay::resolve(&*self.inner.store, query, &relevant).await
+    }
+
+    /// Hides messages past the age limit that the next prune will remove.
+    pub(super) fn drop_expired(&self, answer: Answer) -> Answer {
+        let Some(oldest) = self.inner.rules.oldest_kept_message(SystemTime::now()) else {
+            return answer;
+        };
+        match answer {
+            Answer::Message(Some(m)) if m.id < oldest => Answer::Message(None),
+            Answer::Messages(mut page) => {
+                page.retain(|m| m.id >= oldest);
+                Answer::Messages(page)
+            }
+            other => other,
+        }
+    }
+}
