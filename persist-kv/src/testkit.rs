@@ -208,6 +208,15 @@ macro_rules! backend_tests {
             );
         }
 
+        #[test]
+        fn agrees_with_the_reference_model_behind_the_hot_tier() {
+            ::persist_core::testkit::run_hot_tier_model_checks(
+                &Factory { dir: temp() },
+                32,
+                concat!(env!("CARGO_MANIFEST_DIR"), "/tests/model-regressions-cache"),
+            );
+        }
+
         #[::tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn a_layout_1_store_is_upgraded_with_its_data_intact() {
             let dir = temp();

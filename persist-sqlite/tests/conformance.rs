@@ -66,3 +66,15 @@ fn sqlite_store_agrees_with_the_reference_model() {
         concat!(env!("CARGO_MANIFEST_DIR"), "/tests/model-regressions.txt"),
     );
 }
+
+#[test]
+fn sqlite_store_agrees_with_the_reference_model_behind_the_hot_tier() {
+    let factory = SqliteFactory {
+        dir: tempfile::tempdir().unwrap(),
+    };
+    persist_core::testkit::run_hot_tier_model_checks(
+        &factory,
+        32,
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/model-regressions-cache"),
+    );
+}

@@ -8,40 +8,13 @@
 //! One test in this binary: the counting allocator is process-wide, and a
 //! second test running at the same time would be counted too.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use persist_benches::traffic::{TrafficConfig, generate};
 use persist_core::gateway::{Applied, Session, to_mutations};
 use persist_core::{HeapSize, Mutation};
+use persist_tests::Counting;
 use serde_json::Value;
-
-/// Bytes allocated and not yet freed, by everyone in the process.
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-
-struct Counting;
-
-// SAFETY: every call is forwarded to the system allocator unchanged.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        LIVE.fetch_add(layout.size(), Ordering::Relaxed);
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        LIVE.fetch_add(new_size, Ordering::Relaxed);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
@@ -65,9 +38,9 @@ impl Bytes {
 fn measure(mutations: &[Mutation]) -> Bytes {
     let mut bytes = Bytes::default();
     for mutation in mutations {
-        let before = LIVE.load(Ordering::Relaxed);
+        let before = Counting::live();
         let copy = mutation.clone();
-        let allocated = LIVE.load(Ordering::Relaxed) - before;
+        let allocated = Counting::live() - before;
         bytes.estimated += copy.heap_bytes();
         bytes.allocated += allocated;
         drop(copy);

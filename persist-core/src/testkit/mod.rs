@@ -24,7 +24,9 @@ mod model_check;
 mod write_checks;
 
 pub use model::Model;
-pub use model_check::{run_cache_model_check, run_model_check};
+pub use model_check::{
+    huge_hot_tier, run_cache_model_check, run_hot_tier_model_checks, run_model_check, tiny_hot_tier,
+};
 
 use std::collections::HashMap;
 use std::fmt;

@@ -461,6 +461,41 @@ pub fn run_cache_model_check(
     });
 }
 
+/// A hot tier that evicts everything it may: nothing pinned, no budget,
+/// windows of two messages.
+pub fn tiny_hot_tier() -> crate::CacheConfig {
+    crate::CacheConfig {
+        memory_budget: 0,
+        pinned_kinds: crate::ResourceKind::empty(),
+        hot_messages_per_channel: 2,
+        ..Default::default()
+    }
+}
+
+/// A hot tier that holds everything it reads.
+pub fn huge_hot_tier() -> crate::CacheConfig {
+    crate::CacheConfig {
+        memory_budget: usize::MAX,
+        hot_messages_per_channel: 3,
+        ..Default::default()
+    }
+}
+
+/// [`run_cache_model_check`] behind [`tiny_hot_tier`] and [`huge_hot_tier`]:
+/// the store answers the same through a cache that evicts everything and
+/// one that holds everything. `regressions` names a file per hot tier
+/// (`-tiny.txt` and `-huge.txt` are appended).
+pub fn run_hot_tier_model_checks(
+    factory: &dyn StoreFactory,
+    cases: u32,
+    regressions: &'static str,
+) {
+    let tiny: &'static str = Box::leak(format!("{regressions}-tiny.txt").into_boxed_str());
+    let huge: &'static str = Box::leak(format!("{regressions}-huge.txt").into_boxed_str());
+    run_cache_model_check(factory, cases, tiny_hot_tier(), tiny);
+    run_cache_model_check(factory, cases, huge_hot_tier(), huge);
+}
+
 type Sequence<'a> = dyn Fn(&tokio::runtime::Runtime, &str, &[Vec<Mutation>], &[Query]) -> Result<(), TestCaseError>
     + 'a;
 
@@ -490,9 +525,11 @@ fn run_sequences(
         ..Config::default()
     };
     let queries = queries();
-    let stores = AtomicU64::new(0);
+    // Numbered across runs: two runs on one factory never reopen each
+    // other's stores.
+    static STORES: AtomicU64 = AtomicU64::new(0);
     let result = TestRunner::new(config).run(&batches(), |batches| {
-        let name = format!("model-{}", stores.fetch_add(1, Ordering::Relaxed));
+        let name = format!("model-{}", STORES.fetch_add(1, Ordering::Relaxed));
         check(&runtime, &name, &batches, &queries)
     });
     if let Err(e) = result {

@@ -21,7 +21,8 @@ use crate::entity::{EntityKey, Record};
 use crate::memory_store::{Committed, Data};
 use crate::write;
 use crate::{
-    Answer, ChannelId, GuildId, MessageId, MessagePage, Mutation, Query, ResourceKind, UserId,
+    Answer, ChannelId, GuildId, MessageId, MessagePage, Mutation, Query, ResourceKind, RoleId,
+    UserId,
 };
 
 use super::overlay::{point_key, relevant_part};
@@ -148,6 +149,13 @@ impl HotTier {
             // A patch or a count of an object not held: left to the store.
             return;
         }
+        if let Mutation::Delete(EntityKey::Role(role)) = *mutation
+            && !self.held.contains_key(&EntityKey::Role(role))
+        {
+            // Stripped only in the role's own guild, which is not known here.
+            self.forget_members_with_role(role);
+            return;
+        }
         let reach = self.cascade_reach(mutation);
         match write::plan(
             &mut Committed(&self.objects),
@@ -216,6 +224,29 @@ impl HotTier {
                     .collect(),
             ),
             _ => Reach::Exact,
+        }
+    }
+
+    /// Forgets the held members that have a role.
+    fn forget_members_with_role(&mut self, role: RoleId) {
+        let keys: Vec<EntityKey> = self
+            .held
+            .keys()
+            .filter(|key| {
+                matches!(key, EntityKey::Member(..))
+                    && matches!(self.objects.get(key), Some(Record::Member(m)) if m.roles.contains(&role))
+            })
+            .copied()
+            .collect();
+        if keys.is_empty() {
+            return;
+        }
+        self.generation += 1;
+        for key in keys {
+            if let Some(whole) = Whole::of_key(&key) {
+                self.wholes.remove(&whole);
+            }
+            self.remove(&key);
         }
     }
 
@@ -314,13 +345,6 @@ impl HotTier {
             }
             _ => None,
         };
-        let held = Held {
-            bytes: tally::held_bytes(&record),
-            tick: 0,
-            kind: record.kind(),
-            guild: record.guild_id(),
-        };
-        self.objects.upsert(record);
         let tick = match (message_channel, last) {
             (Some(_), _) => 0,
             _ if self.is_pinned(&key) => {
@@ -329,8 +353,15 @@ impl HotTier {
             }
             (None, last) => self.lru.touch(Victim::Object(key), last.unwrap_or(0)),
         };
+        let held = Held {
+            bytes: tally::held_bytes(&record, tick != 0),
+            tick,
+            kind: record.kind(),
+            guild: record.guild_id(),
+        };
+        self.objects.upsert(record);
         self.tally.add(held.kind, held.guild, held.bytes);
-        self.held.insert(key, Held { tick, ..held });
+        self.held.insert(key, held);
         if let Some(channel) = message_channel {
             self.trim_window(channel, self.window_size);
         }
