@@ -332,6 +332,40 @@ fn print_tables(results: &[(String, Value)], messages: u64) {
             f(v, "after_page_p99_us"),
         );
     }
+    println!();
+    println!(
+        "Reads by tier: answered from memory by the hot tier (`Cache::try_read`) or from the store (a miss, then admitted)."
+    );
+    println!();
+    println!(
+        "| backend | hit rate (during) | hot point p50 / p99 (during) | hot page p50 / p99 (during) | cold point p50 / p99 (during) | cold page p50 / p99 (during) | hit rate (after) | hot point / page p99 (after) | cold point p50 / p99 (after) | cold page p50 / p99 (after) | hot tier at the end |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for (phase, v) in results.iter().filter(|(p, _)| p.starts_with("ours:")) {
+        let pair = |name: &str| {
+            format!(
+                "{:.1} / {:.1} µs",
+                f(v, &format!("{name}_p50_us")),
+                f(v, &format!("{name}_p99_us"))
+            )
+        };
+        println!(
+            "| {} | {:.2} | {} | {} | {} | {} | {:.2} | {:.1} / {:.1} µs | {} | {} | {:.0} MiB, {} channel windows |",
+            &phase[5..],
+            f(v, "during_hit_rate"),
+            pair("during_hot_point"),
+            pair("during_hot_page"),
+            pair("during_cold_point"),
+            pair("during_cold_page"),
+            f(v, "after_hit_rate"),
+            f(v, "after_hot_point_p99_us"),
+            f(v, "after_hot_page_p99_us"),
+            pair("after_cold_point"),
+            pair("after_cold_page"),
+            f(&v["hot"], "bytes") / (1 << 20) as f64,
+            v["hot"]["channel_windows"],
+        );
+    }
     let stalled: Vec<_> = results
         .iter()
         .filter(|(p, _)| p.starts_with("stalled:"))
@@ -548,23 +582,94 @@ fn percentiles(mut samples: Vec<Duration>, prefix: &str, out: &mut Value) {
 /// 64th created, at most 10,000.
 type Recent = Arc<Mutex<std::collections::VecDeque<(MessageId, ChannelId)>>>;
 
+/// Read latencies: every read as the bot sees it, and split into reads the
+/// hot tier answered from memory (`Cache::try_read`) and reads that went to
+/// the store.
+struct ReadTimes {
+    point: Reservoir<Duration>,
+    page: Reservoir<Duration>,
+    hot_point: Reservoir<Duration>,
+    hot_page: Reservoir<Duration>,
+    cold_point: Reservoir<Duration>,
+    cold_page: Reservoir<Duration>,
+}
+
+impl ReadTimes {
+    fn new(seed: u64) -> Self {
+        let r = |n| Reservoir::new(100_000, seed * 10 + n);
+        Self {
+            point: r(1),
+            page: r(2),
+            hot_point: r(3),
+            hot_page: r(4),
+            cold_point: r(5),
+            cold_page: r(6),
+        }
+    }
+
+    fn report(self, prefix: &str, out: &mut Value) {
+        let hot = self.hot_point.seen() + self.hot_page.seen();
+        let all = self.point.seen() + self.page.seen();
+        out[format!("{prefix}_hit_rate")] = json!(hot as f64 / all.max(1) as f64);
+        percentiles(self.point.into_vec(), &format!("{prefix}_point"), out);
+        percentiles(self.page.into_vec(), &format!("{prefix}_page"), out);
+        percentiles(self.hot_point.into_vec(), &format!("{prefix}_hot_point"), out);
+        percentiles(self.hot_page.into_vec(), &format!("{prefix}_hot_page"), out);
+        percentiles(self.cold_point.into_vec(), &format!("{prefix}_cold_point"), out);
+        percentiles(self.cold_page.into_vec(), &format!("{prefix}_cold_page"), out);
+    }
+}
+
+/// One read: from memory if the hot tier holds it, else from the store.
+async fn timed_read(
+    persist: &Persist,
+    query: &persist_core::Query,
+    all: &mut Reservoir<Duration>,
+    hot: &mut Reservoir<Duration>,
+    cold: &mut Reservoir<Duration>,
+) -> Result<(), Error> {
+    let t = Instant::now();
+    if let Some(answer) = persist.cache().try_read(query) {
+        std::hint::black_box(answer);
+        let took = t.elapsed();
+        all.push(took);
+        hot.push(took);
+        return Ok(());
+    }
+    std::hint::black_box(persist.cache().read(query).await?);
+    let took = t.elapsed();
+    all.push(took);
+    cold.push(took);
+    Ok(())
+}
+
 async fn read_once(
     persist: &Persist,
     (id, channel): (MessageId, ChannelId),
-    point: &mut Reservoir<Duration>,
-    page: &mut Reservoir<Duration>,
+    times: &mut ReadTimes,
 ) -> Result<(), Error> {
-    let t = Instant::now();
-    std::hint::black_box(persist.message(id).await?);
-    point.push(t.elapsed());
-    let t = Instant::now();
-    std::hint::black_box(
-        persist
-            .channel_messages(channel, MessagePage::Latest, 50)
-            .await?,
-    );
-    page.push(t.elapsed());
-    Ok(())
+    let point = persist_core::Query::Message(id);
+    timed_read(
+        persist,
+        &point,
+        &mut times.point,
+        &mut times.hot_point,
+        &mut times.cold_point,
+    )
+    .await?;
+    let page = persist_core::Query::ChannelMessages {
+        channel_id: channel,
+        page: MessagePage::Latest,
+        limit: 50,
+    };
+    timed_read(
+        persist,
+        &page,
+        &mut times.page,
+        &mut times.hot_page,
+        &mut times.cold_page,
+    )
+    .await
 }
 
 /// A store whose commits wait until a moment (a disk that stalls).
@@ -675,7 +780,7 @@ async fn ours(
     let reader = {
         let (persist, recent, stop) = (persist.clone(), Arc::clone(&recent), Arc::clone(&stop));
         tokio::spawn(async move {
-            let (mut point, mut page) = (Reservoir::new(100_000, 1), Reservoir::new(100_000, 2));
+            let mut times = ReadTimes::new(1);
             let mut rng = Lcg(3);
             while !stop.load(Ordering::Relaxed) {
                 let target = recent
@@ -683,11 +788,11 @@ async fn ours(
                     .ok()
                     .and_then(|r| (!r.is_empty()).then(|| r[rng.next(r.len() as u64) as usize]));
                 if let Some(target) = target {
-                    read_once(&persist, target, &mut point, &mut page).await?;
+                    read_once(&persist, target, &mut times).await?;
                 }
                 tokio::time::sleep(Duration::from_millis(1)).await;
             }
-            Ok::<_, Error>((point, page))
+            Ok::<_, Error>(times)
         })
     };
     // Bounded samples, so measuring does not grow memory with the run.
@@ -754,16 +859,15 @@ async fn ours(
     persist.flush().await?;
     let secs = started.elapsed().as_secs_f64();
     stop.store(true, Ordering::Relaxed);
-    let (during_point, during_page) = reader.await??;
+    let during = reader.await??;
     // Reads after ingest, over a sample of every message created (deleted
     // ones answer None, as they would for a bot).
     let created = created.into_vec();
-    let (mut after_point, mut after_page) =
-        (Reservoir::new(100_000, 6), Reservoir::new(100_000, 7));
+    let mut after = ReadTimes::new(2);
     let mut rng = Lcg(8);
     for _ in 0..reads {
         let target = created[rng.next(created.len() as u64) as usize];
-        read_once(&persist, target, &mut after_point, &mut after_page).await?;
+        read_once(&persist, target, &mut after).await?;
     }
     let stats = persist.stats();
     let counts = persist.counts().await?;
@@ -795,10 +899,12 @@ async fn ours(
             })
             .collect::<serde_json::Map<_, _>>()
     );
-    percentiles(during_point.into_vec(), "during_point", &mut out);
-    percentiles(during_page.into_vec(), "during_page", &mut out);
-    percentiles(after_point.into_vec(), "after_point", &mut out);
-    percentiles(after_page.into_vec(), "after_page", &mut out);
+    during.report("during", &mut out);
+    after.report("after", &mut out);
+    out["hot"] = json!({
+        "bytes": stats.cache.hot.bytes, "hits": stats.cache.hot.hits,
+        "misses": stats.cache.hot.misses, "channel_windows": stats.cache.hot.channel_windows,
+    });
     if backend != "memory" {
         remove(&path);
     }

@@ -90,8 +90,14 @@ fn query_guild(query: &Query) -> Option<GuildId> {
     }
 }
 
-/// Whether a single-object write of `key` (from `mutation`) can change the answer.
-fn key_matters(key: EntityKey, mutation: &Mutation, query: &Query) -> bool {
+/// Whether a single-object write of `key` (a message's in `channel`, an
+/// object of guild `scope`) can change the answer.
+fn key_matters(
+    key: EntityKey,
+    channel: Option<ChannelId>,
+    scope: Option<GuildId>,
+    query: &Query,
+) -> bool {
     if let Some(wanted) = point_key(query) {
         return match (wanted, key) {
             (EntityKey::ThreadMember(..) | EntityKey::Message(_), EntityKey::Channel(_)) => true,
@@ -110,23 +116,30 @@ fn key_matters(key: EntityKey, mutation: &Mutation, query: &Query) -> bool {
             _ => false,
         },
         // Channels too: a channel retained away takes its messages.
-        Query::ChannelMessages { channel_id, .. } => {
-            mutation.channel_id().is_none_or(|c| c == *channel_id)
-        }
+        Query::ChannelMessages { channel_id, .. } => channel.is_none_or(|c| c == *channel_id),
         Query::GuildMembers { .. } if matches!(key, EntityKey::Role(_)) => true,
         _ => {
             let Some(guild) = query_guild(query) else {
                 return true;
             };
-            let scope = match mutation {
-                Mutation::Upsert(record) => record.guild_id(),
-                Mutation::Patch(patch) => patch.guild_id(),
-                _ => key.guild_id(),
-            };
             // Unknown scope: it may belong to this guild.
             scope.is_none_or(|g| g == guild)
         }
     }
+}
+
+/// Whether an upsert of `record` can change the answer to `query` (as
+/// [`relevant_part`] decides for one `Upsert`, without building it).
+fn record_matters(record: &Record, query: &Query) -> bool {
+    let key = record.key();
+    if matches!(key, EntityKey::Guild(_) | EntityKey::Channel(_)) {
+        return true;
+    }
+    let channel = match record {
+        Record::Message(m) => Some(m.channel_id),
+        _ => None,
+    };
+    key_matters(key, channel, record.guild_id(), query)
 }
 
 /// The part of `mutation` that can change the answer to `query`, if any.
@@ -148,18 +161,23 @@ pub(super) fn relevant_part(mutation: &Mutation, query: &Query) -> Option<Mutati
         return None;
     }
     if let Mutation::UpsertMany(records) = mutation {
+        let kinds = query_kinds(query) | STRUCTURE;
         let kept: Vec<Record> = records
             .iter()
-            .filter(|r| {
-                let one = Mutation::from((*r).clone());
-                relevant_part(&one, query).is_some()
-            })
+            .filter(|r| kinds.intersects(r.kind()) && record_matters(r, query))
             .cloned()
             .collect();
         return (!kept.is_empty()).then_some(Mutation::UpsertMany(kept));
     }
     match mutation.object_key() {
-        Some(key) => key_matters(key, mutation, query).then(|| mutation.clone()),
+        Some(key) => {
+            let scope = match mutation {
+                Mutation::Upsert(record) => record.guild_id(),
+                Mutation::Patch(patch) => patch.guild_id(),
+                _ => key.guild_id(),
+            };
+            key_matters(key, mutation.channel_id(), scope, query).then(|| mutation.clone())
+        }
         // Cascades and multi-object writes: keep them (they are rare).
         None => Some(mutation.clone()),
     }

@@ -81,13 +81,15 @@ struct Load {
     id: u64,
     queries: Vec<Query>,
     logs: Vec<Vec<Mutation>>,
+    /// Something it may have read was forgotten meanwhile (shed, rejected,
+    /// or cleared): what it read must not be admitted.
+    spoiled: bool,
 }
 
-/// A load's handle: its id and the hot tier's generation when it began.
+/// A load's handle.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct LoadTicket {
     id: u64,
-    generation: u64,
 }
 
 pub(super) struct HotTier {
@@ -107,9 +109,6 @@ pub(super) struct HotTier {
     tally: Tally,
     loads: Vec<Load>,
     next_load: u64,
-    /// Bumped when held objects are forgotten: loads begun before may have
-    /// read what was forgotten and must not be admitted.
-    generation: u64,
 }
 
 impl HotTier {
@@ -127,7 +126,6 @@ impl HotTier {
             tally: Tally::default(),
             loads: Vec::new(),
             next_load: 0,
-            generation: 0,
         }
     }
 
@@ -241,7 +239,7 @@ impl HotTier {
         if keys.is_empty() {
             return;
         }
-        self.generation += 1;
+        self.spoil_loads();
         for key in keys {
             if let Some(whole) = Whole::of_key(&key) {
                 self.wholes.remove(&whole);
@@ -253,7 +251,7 @@ impl HotTier {
     /// Forgets everything held of a guild (and every thread member, whose
     /// guild is not known), and the sets of it held whole.
     fn forget_guild(&mut self, guild: GuildId) {
-        self.generation += 1;
+        self.spoil_loads();
         let keys: Vec<EntityKey> = self
             .held
             .iter()
@@ -474,7 +472,12 @@ impl HotTier {
     /// Forgets what a mutation that will never reach the store (shed or
     /// rejected) changed here, so the hot tier again agrees with the store.
     pub(super) fn forget(&mut self, mutation: &Mutation) {
-        self.generation += 1;
+        for load in &mut self.loads {
+            load.spoiled |= load
+                .queries
+                .iter()
+                .any(|q| relevant_part(mutation, q).is_some());
+        }
         let records: Vec<&Record> = match mutation {
             Mutation::Upsert(record) => vec![record],
             Mutation::UpsertMany(records) => records.iter().collect(),
@@ -507,13 +510,19 @@ impl HotTier {
         self.remove(&record.key());
     }
 
+    fn spoil_loads(&mut self) {
+        for load in &mut self.loads {
+            load.spoiled = true;
+        }
+    }
+
     /// Forgets everything but the pins.
     fn clear(&mut self) {
+        self.spoil_loads();
         *self = Self {
             pins: std::mem::take(&mut self.pins),
             loads: std::mem::take(&mut self.loads),
             next_load: self.next_load,
-            generation: self.generation + 1,
             bot_user: self.bot_user,
             tally: self.tally.emptied(),
             ..Self::new(self.pinned_kinds, self.window_size)
@@ -602,11 +611,9 @@ impl HotTier {
             id: self.next_load,
             queries: queries.to_vec(),
             logs: vec![Vec::new(); queries.len()],
+            spoiled: false,
         });
-        LoadTicket {
-            id: self.next_load,
-            generation: self.generation,
-        }
+        LoadTicket { id: self.next_load }
     }
 
     /// Ends a load: the mutations noted for each query, or `None` if what it
@@ -614,7 +621,7 @@ impl HotTier {
     pub(super) fn finish_load(&mut self, ticket: LoadTicket) -> Option<Vec<Vec<Mutation>>> {
         let at = self.loads.iter().position(|l| l.id == ticket.id)?;
         let load = self.loads.swap_remove(at);
-        (self.generation == ticket.generation).then_some(load.logs)
+        (!load.spoiled).then_some(load.logs)
     }
 
     /// Admits what one load read, every query or none: the store's answers
