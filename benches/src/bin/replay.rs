@@ -613,10 +613,22 @@ impl ReadTimes {
         out[format!("{prefix}_hit_rate")] = json!(hot as f64 / all.max(1) as f64);
         percentiles(self.point.into_vec(), &format!("{prefix}_point"), out);
         percentiles(self.page.into_vec(), &format!("{prefix}_page"), out);
-        percentiles(self.hot_point.into_vec(), &format!("{prefix}_hot_point"), out);
+        percentiles(
+            self.hot_point.into_vec(),
+            &format!("{prefix}_hot_point"),
+            out,
+        );
         percentiles(self.hot_page.into_vec(), &format!("{prefix}_hot_page"), out);
-        percentiles(self.cold_point.into_vec(), &format!("{prefix}_cold_point"), out);
-        percentiles(self.cold_page.into_vec(), &format!("{prefix}_cold_page"), out);
+        percentiles(
+            self.cold_point.into_vec(),
+            &format!("{prefix}_cold_point"),
+            out,
+        );
+        percentiles(
+            self.cold_page.into_vec(),
+            &format!("{prefix}_cold_page"),
+            out,
+        );
     }
 }
 

@@ -8,11 +8,14 @@
 //! by reaction counts (not idempotent) instead hold the commit gate so that
 //! no batch commits between their snapshot and their store read.
 
+use rustc_hash::{FxHashMap, FxHashSet};
+
 use crate::entity::{EntityKey, Record};
+use crate::model::Message;
 use crate::model::{Guild, Member};
 use crate::{
-    Answer, ChannelId, GuildId, MemoryStore, MessagePage, Mutation, Query, ResourceKind, Result,
-    Store,
+    Answer, ChannelId, GuildId, MemoryStore, MessageId, MessagePage, Mutation, Query, ResourceKind,
+    Result, Store,
 };
 
 /// The kinds cascades find other objects through, relevant to every query.
@@ -364,37 +367,53 @@ pub(super) async fn resolve(
         parents.extend(channels.into_iter().map(EntityKey::Channel));
         parents.extend(more.into_iter().filter(|_| through_guilds));
     }
+    // The guilds and channels the queue writes, whose parents a chain
+    // follows too.
+    let mut queued_parents: FxHashMap<EntityKey, &Record> = FxHashMap::default();
     if through_guilds {
-        // Objects the queue adds are found through their guild as well.
+        let own = query_kinds(query);
         for mutation in pending {
-            match mutation {
-                Mutation::Upsert(record) => parents.extend(parents_of(record)),
-                Mutation::UpsertMany(records) => {
-                    parents.extend(records.iter().flat_map(parents_of))
+            let records: &[Record] = match mutation {
+                Mutation::Upsert(record) => std::slice::from_ref(&**record),
+                Mutation::UpsertMany(records) => records,
+                Mutation::Patch(patch) if own.intersects(patch.key().kind()) => {
+                    parents.extend(patch.guild_id().map(EntityKey::Guild));
+                    parents.extend(patch.message_channel().map(EntityKey::Channel));
+                    continue;
                 }
-                Mutation::Patch(patch) => parents.extend(
-                    patch
-                        .guild_id()
-                        .map(EntityKey::Guild)
-                        .into_iter()
-                        .chain(patch.message_channel().map(EntityKey::Channel)),
-                ),
                 Mutation::ReplaceGuildEmojis { guild_id, .. }
                 | Mutation::ReplaceGuildStickers { guild_id, .. }
                 | Mutation::RetainGuildChannels { guild_id, .. }
                 | Mutation::RetainGuildRoles { guild_id, .. }
                 | Mutation::RetainGuildMembers { guild_id, .. } => {
-                    parents.push(EntityKey::Guild(*guild_id))
+                    parents.push(EntityKey::Guild(*guild_id));
+                    continue;
                 }
-                _ => {}
+                _ => continue,
+            };
+            for record in records {
+                if matches!(record, Record::Guild(_) | Record::Channel(_)) {
+                    queued_parents.insert(record.key(), record);
+                }
+                // Only the query's own objects start a chain: the guilds
+                // and channels queued are followed when a chain reaches them.
+                if own.intersects(record.kind()) {
+                    parents.extend(parents_of(record));
+                }
             }
         }
         parents.sort_unstable();
         parents.dedup();
     }
+    let mut followed = FxHashSet::default();
     while let Some(parent) = parents.pop() {
-        if scratch.contains(&parent) {
+        if scratch.contains(&parent) || !followed.insert(parent) {
             continue;
+        }
+        // Queued, its parents may differ from the stored one's: both count
+        // (the queue may remove it before it writes it again).
+        if let Some(record) = queued_parents.get(&parent) {
+            parents.extend(parents_of(record));
         }
         let read = match parent {
             EntityKey::Channel(id) => Query::Channel(id),
@@ -426,4 +445,44 @@ pub(super) fn replay(query: &Query, answer: &Answer, log: &[Mutation]) -> Result
     seed(&scratch, query, answer.clone())?;
     scratch.apply_now(log)?;
     Ok(Some(scratch.read_now(query)))
+}
+
+/// A channel's newest `limit` messages as a load read them (`answer`), with
+/// `log` applied: the window's bottom (`None`: the whole channel) and every
+/// message at or above it. `None` when a cascade in the log may reach the
+/// channel through a parent.
+pub(super) fn replay_window(
+    channel_id: ChannelId,
+    answer: &Answer,
+    log: &[Mutation],
+    limit: usize,
+) -> Result<Option<(Option<MessageId>, Vec<Message>)>> {
+    let Answer::Messages(read) = answer else {
+        return Ok(None);
+    };
+    if log.iter().any(cascades) {
+        return Ok(None);
+    }
+    // What was read is every message at or above the oldest read: writes
+    // after it add to or remove from that range, never shift it.
+    let bottom = (read.len() >= limit)
+        .then(|| read.iter().map(|m| m.id).min())
+        .flatten();
+    let scratch = MemoryStore::new();
+    scratch.apply_now(&[Mutation::UpsertMany(
+        read.iter().cloned().map(Record::Message).collect(),
+    )])?;
+    scratch.apply_now(log)?;
+    let Answer::Messages(all) = scratch.read_now(&Query::ChannelMessages {
+        channel_id,
+        page: MessagePage::Latest,
+        limit: usize::MAX,
+    }) else {
+        return Ok(None);
+    };
+    let held = all
+        .into_iter()
+        .filter(|m| bottom.is_none_or(|b| m.id >= b))
+        .collect();
+    Ok(Some((bottom, held)))
 }

@@ -206,6 +206,20 @@ impl Cache {
         let Some(logs) = hot.finish_load(ticket) else {
             return Ok(answers);
         };
+        if let [Query::ChannelMessages { channel_id, .. }] = queries
+            && let [answer] = answers.as_slice()
+            && let [log] = logs.as_slice()
+        {
+            // A window: its range stands even when the channel moved on.
+            let limit = hot.window_size();
+            if let Some((bottom, messages)) =
+                overlay::replay_window(*channel_id, answer, log, limit)?
+            {
+                hot.admit_window(*channel_id, bottom, messages);
+                self.inner.fit_hot(&mut hot);
+            }
+            return Ok(answers);
+        }
         let mut admitted = Vec::with_capacity(answers.len());
         for ((query, answer), log) in queries.iter().zip(&answers).zip(logs) {
             match overlay::replay(query, answer, &log)? {

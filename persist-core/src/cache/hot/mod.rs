@@ -644,27 +644,10 @@ impl HotTier {
                 },
                 Answer::Messages(messages),
             ) if *limit == self.window_size && self.window_size > 0 => {
-                if self.windows.contains_key(channel_id) {
-                    return;
-                }
                 let bottom = (messages.len() >= *limit)
                     .then(|| messages.iter().map(|m| m.id).min())
                     .flatten();
-                let tick = if self.pins.contains(&Pin::ChannelMessages(*channel_id)) {
-                    0
-                } else {
-                    self.lru.touch(Victim::Window(*channel_id), 0)
-                };
-                self.windows.insert(
-                    *channel_id,
-                    HeldWindow {
-                        window: Window { bottom },
-                        tick,
-                    },
-                );
-                for message in messages {
-                    self.put_new(Record::Message(message.clone()));
-                }
+                self.admit_window(*channel_id, bottom, messages.clone());
             }
             (Query::ChannelMessages { .. }, _) => {}
             (
@@ -683,6 +666,39 @@ impl HotTier {
                 }
             }
         }
+    }
+
+    /// Holds a channel's window: every message at or above `bottom` (`None`:
+    /// every message of the channel), as the store and the queue have them.
+    pub(super) fn admit_window(
+        &mut self,
+        channel_id: ChannelId,
+        bottom: Option<MessageId>,
+        messages: Vec<crate::model::Message>,
+    ) {
+        if self.window_size == 0 || self.windows.contains_key(&channel_id) {
+            return;
+        }
+        let tick = if self.pins.contains(&Pin::ChannelMessages(channel_id)) {
+            0
+        } else {
+            self.lru.touch(Victim::Window(channel_id), 0)
+        };
+        self.windows.insert(
+            channel_id,
+            HeldWindow {
+                window: Window { bottom },
+                tick,
+            },
+        );
+        for message in messages {
+            self.put_new(Record::Message(message));
+        }
+    }
+
+    /// Messages a window holds at most.
+    pub(super) fn window_size(&self) -> usize {
+        self.window_size
     }
 
     fn admit_whole(&mut self, query: &Query, answer: &Answer) {
