@@ -58,6 +58,8 @@ pub(crate) struct Inner {
     /// Held for writing while a batch commits; reads that must not see a
     /// batch both in the store and in the queue hold it for reading.
     gate: RwLock<()>,
+    /// Odd while a commit holds the gate; bumped on entering and leaving.
+    commit_epoch: AtomicU64,
     counters: Counters,
     healthy: AtomicBool,
     /// Over the memory budget now (a burst of shedding).
@@ -263,6 +265,7 @@ impl Cache {
             room: Notify::new(),
             durable: watch::Sender::new(0),
             gate: RwLock::new(()),
+            commit_epoch: AtomicU64::new(0),
             counters: Counters::default(),
             healthy: AtomicBool::new(true),
             shedding: AtomicBool::new(false),

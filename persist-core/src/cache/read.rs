@@ -2,7 +2,11 @@
 //! else from the store with the queued mutations on top, admitting what it
 //! read into the hot tier.
 
+use std::sync::atomic::Ordering;
 use std::time::SystemTime;
+
+/// Reads of counts tried without the commit gate before one takes it.
+const OPTIMISTIC_READS: u32 = 3;
 
 use crate::{Answer, ChannelId, Mutation, Query, Result};
 
@@ -181,27 +185,40 @@ impl Cache {
     /// Reads from the store with the queue on top and admits the answers,
     /// all of them or none (see [`HotTier::admit_all`](super::hot)).
     async fn load(&self, queries: &[Query]) -> Result<Vec<Answer>> {
-        let (mut ticket, mut relevant) = self.inner.begin_load(queries);
-        // Reaction counts are not idempotent: no batch may commit between
-        // the snapshot and the store read, or it would count twice.
-        let _no_commit = if relevant.iter().flatten().all(Mutation::is_idempotent) {
-            None
-        } else {
-            lock(&self.inner.hot).finish_load(ticket);
-            let gate = self.inner.gate.read().await;
-            (ticket, relevant) = self.inner.begin_load(queries);
-            Some(gate)
-        };
-        let mut answers = Vec::with_capacity(queries.len());
-        for (query, pending) in queries.iter().zip(&relevant) {
-            match overlay::resolve(&*self.inner.store, query, pending).await {
-                Ok(answer) => answers.push(answer),
-                Err(error) => {
-                    lock(&self.inner.hot).finish_load(ticket);
-                    return Err(error);
+        // Reaction counts are not idempotent: a batch committed between the
+        // snapshot and the store read would count twice. Tried without the
+        // commit gate first, checking that no commit overlapped.
+        let mut attempt = 0;
+        let (ticket, answers, _no_commit) = loop {
+            attempt += 1;
+            let gate = if attempt > OPTIMISTIC_READS {
+                Some(self.inner.gate.read().await)
+            } else {
+                None
+            };
+            let epoch = self.inner.commit_epoch.load(Ordering::SeqCst);
+            let (ticket, relevant) = self.inner.begin_load(queries);
+            let exact = gate.is_some() || relevant.iter().flatten().all(Mutation::is_idempotent);
+            if !exact && epoch % 2 == 1 {
+                lock(&self.inner.hot).finish_load(ticket);
+                tokio::task::yield_now().await;
+                continue;
+            }
+            let mut answers = Vec::with_capacity(queries.len());
+            for (query, pending) in queries.iter().zip(&relevant) {
+                match overlay::resolve(&*self.inner.store, query, pending).await {
+                    Ok(answer) => answers.push(answer),
+                    Err(error) => {
+                        lock(&self.inner.hot).finish_load(ticket);
+                        return Err(error);
+                    }
                 }
             }
-        }
+            if exact || self.inner.commit_epoch.load(Ordering::SeqCst) == epoch {
+                break (ticket, answers, gate);
+            }
+            lock(&self.inner.hot).finish_load(ticket);
+        };
         let mut hot = lock(&self.inner.hot);
         let Some(logs) = hot.finish_load(ticket) else {
             return Ok(answers);
@@ -235,9 +252,18 @@ impl Cache {
 
     /// A read that is not admitted: the store with the queue on top.
     async fn read_through(&self, query: &Query) -> Result<Answer> {
-        let relevant = relevant_in(&self.inner.queue.snapshot(), query);
-        if relevant.iter().all(Mutation::is_idempotent) {
-            return overlay::resolve(&*self.inner.store, query, &relevant).await;
+        for _ in 0..OPTIMISTIC_READS {
+            let epoch = self.inner.commit_epoch.load(Ordering::SeqCst);
+            let relevant = relevant_in(&self.inner.queue.snapshot(), query);
+            let exact = relevant.iter().all(Mutation::is_idempotent);
+            if !exact && epoch % 2 == 1 {
+                tokio::task::yield_now().await;
+                continue;
+            }
+            let answer = overlay::resolve(&*self.inner.store, query, &relevant).await?;
+            if exact || self.inner.commit_epoch.load(Ordering::SeqCst) == epoch {
+                return Ok(answer);
+            }
         }
         let _no_commit = self.inner.gate.read().await;
         let relevant = relevant_in(&self.inner.queue.snapshot(), query);

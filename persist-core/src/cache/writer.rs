@@ -133,16 +133,43 @@ fn commit_chunks(batch: &[Mutation], max_rows: usize) -> Vec<std::ops::Range<usi
     chunks
 }
 
+/// The commit gate held for writing; the commit epoch is odd while it is
+/// held, so a read can tell that no commit overlapped it without taking
+/// the gate (see `Cache::load`).
+pub(super) struct CommitGate<'a> {
+    _gate: tokio::sync::RwLockWriteGuard<'a, ()>,
+    epoch: &'a std::sync::atomic::AtomicU64,
+}
+
+impl<'a> CommitGate<'a> {
+    async fn enter(inner: &'a Inner) -> Self {
+        let gate = inner.gate.write().await;
+        inner
+            .commit_epoch
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Self {
+            _gate: gate,
+            epoch: &inner.commit_epoch,
+        }
+    }
+}
+
+impl Drop for CommitGate<'_> {
+    fn drop(&mut self) {
+        self.epoch.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 /// Commits one run of a batch; returns holding the gate, with the
 /// mutations the store refused on their own.
 async fn commit_chunk<'a>(
     inner: &'a Inner,
     chunk: &[Mutation],
-) -> (tokio::sync::RwLockWriteGuard<'a, ()>, Vec<DeadLetter>) {
+) -> (CommitGate<'a>, Vec<DeadLetter>) {
     let mut backoff = inner.config.retry_initial;
     let mut attempts = 0;
     loop {
-        let gate = inner.gate.write().await;
+        let gate = CommitGate::enter(inner).await;
         let error = match inner.store.apply(chunk).await {
             Ok(()) => return (gate, Vec::new()),
             Err(error) => error,
