@@ -249,20 +249,6 @@ impl Mutation {
             _ => None,
         }
     }
-
-    /// How many objects this mutation can remove from a list read (used to
-    /// read enough from the store under pending deletes).
-    pub(crate) fn max_removals(&self) -> usize {
-        match self {
-            Self::BulkDeleteMessages { message_ids, .. } => message_ids.len(),
-            Self::Delete(_) => 1,
-            // How many it removes is not known without reading: read everything.
-            Self::RetainGuildChannels { .. }
-            | Self::RetainGuildMembers { .. }
-            | Self::RetainShardGuilds { .. } => usize::MAX,
-            _ => 0,
-        }
-    }
 }
 
 impl Mutation {

@@ -145,6 +145,51 @@ fn record_matters(record: &Record, query: &Query) -> bool {
     key_matters(key, channel, record.guild_id(), query)
 }
 
+/// Whether `mutation` may change the answer to `query`: what a read
+/// collects from the queue, without copying (`resolve` keeps the part that
+/// does, see [`relevant_part`]).
+pub(super) fn may_matter(mutation: &Mutation, query: &Query) -> bool {
+    if matches!(
+        mutation.object_key(),
+        Some(EntityKey::Guild(_) | EntityKey::Channel(_))
+    ) {
+        return true;
+    }
+    if matches!(
+        mutation,
+        Mutation::TrimChannelMessages { .. } | Mutation::PruneMessages { .. }
+    ) || !mutation.kinds().intersects(query_kinds(query) | STRUCTURE)
+    {
+        return false;
+    }
+    match mutation {
+        Mutation::UpsertMany(records) => {
+            let kinds = query_kinds(query) | STRUCTURE;
+            records
+                .iter()
+                .any(|r| kinds.intersects(r.kind()) && record_matters(r, query))
+        }
+        _ => single_matters(mutation, query),
+    }
+}
+
+/// Whether a mutation other than a list can change the answer (past the
+/// kind checks of [`relevant_part`]).
+fn single_matters(mutation: &Mutation, query: &Query) -> bool {
+    match mutation.object_key() {
+        Some(key) => {
+            let scope = match mutation {
+                Mutation::Upsert(record) => record.guild_id(),
+                Mutation::Patch(patch) => patch.guild_id(),
+                _ => key.guild_id(),
+            };
+            key_matters(key, mutation.channel_id(), scope, query)
+        }
+        // Cascades and multi-object writes: keep them (they are rare).
+        None => true,
+    }
+}
+
 /// The part of `mutation` that can change the answer to `query`, if any.
 /// Cap trims and age prunes are left to the store (see `Cache::read`).
 pub(super) fn relevant_part(mutation: &Mutation, query: &Query) -> Option<Mutation> {
@@ -172,23 +217,12 @@ pub(super) fn relevant_part(mutation: &Mutation, query: &Query) -> Option<Mutati
             .collect();
         return (!kept.is_empty()).then_some(Mutation::UpsertMany(kept));
     }
-    match mutation.object_key() {
-        Some(key) => {
-            let scope = match mutation {
-                Mutation::Upsert(record) => record.guild_id(),
-                Mutation::Patch(patch) => patch.guild_id(),
-                _ => key.guild_id(),
-            };
-            key_matters(key, mutation.channel_id(), scope, query).then(|| mutation.clone())
-        }
-        // Cascades and multi-object writes: keep them (they are rare).
-        None => Some(mutation.clone()),
-    }
+    single_matters(mutation, query).then(|| mutation.clone())
 }
 
 /// The store reads that seed the scratch store for `query`, widened by
 /// `widen` so that pending removals cannot leave a page short.
-fn seed_queries(query: &Query, pending: &[Mutation], widen: usize) -> Vec<Query> {
+fn seed_queries(query: &Query, pending: &[&Mutation], widen: usize) -> Vec<Query> {
     let mut seeds = match *query {
         Query::ChannelMessages {
             channel_id,
@@ -340,28 +374,77 @@ fn cascades(mutation: &Mutation) -> bool {
         )
 }
 
-/// Answers `query` from `store` with `pending` (the relevant queued and
-/// in-flight mutations, oldest first) applied on top.
+/// How many objects `mutation` can remove from a page `query` reads while
+/// leaving others: a page read that far wider cannot come up short.
+/// (Removals of a whole channel or guild leave nothing to fill.)
+fn page_removals(mutation: &Mutation, query: &Query) -> usize {
+    match (query, mutation) {
+        (Query::ChannelMessages { .. }, Mutation::BulkDeleteMessages { message_ids, .. }) => {
+            message_ids.len()
+        }
+        (Query::ChannelMessages { .. }, Mutation::Delete(EntityKey::Message(_)))
+        | (Query::GuildMembers { .. }, Mutation::Delete(EntityKey::Member(..))) => 1,
+        (Query::GuildMembers { .. }, Mutation::RetainGuildMembers { .. }) => usize::MAX,
+        _ => 0,
+    }
+}
+
+/// The guild a mutation is confined to, when it writes or removes objects
+/// of one guild only through a guild-wide rule or as structure.
+fn guild_scope(mutation: &Mutation) -> Option<GuildId> {
+    match mutation {
+        Mutation::Delete(EntityKey::Guild(g))
+        | Mutation::RetainGuildChannels { guild_id: g, .. }
+        | Mutation::RetainGuildRoles { guild_id: g, .. }
+        | Mutation::RetainGuildMembers { guild_id: g, .. }
+        | Mutation::ReplaceGuildEmojis { guild_id: g, .. }
+        | Mutation::ReplaceGuildStickers { guild_id: g, .. } => Some(*g),
+        Mutation::Upsert(record) if matches!(**record, Record::Guild(_) | Record::Channel(_)) => {
+            record.guild_id()
+        }
+        Mutation::UpsertMany(records) => {
+            let mut guilds = records.iter().map(Record::guild_id);
+            let first = guilds.next().flatten()?;
+            guilds.all(|g| g == Some(first)).then_some(first)
+        }
+        _ => None,
+    }
+}
+
+/// Answers `query` from `store` with `pending` (the queued and in-flight
+/// mutations that may change it, oldest first: see [`may_matter`]) applied
+/// on top. Of guild-wide rules and structure, only those of the guilds the
+/// answer involves are applied.
 pub(super) async fn resolve(
     store: &dyn Store,
     query: &Query,
-    pending: &[Mutation],
+    pending: &[&Mutation],
 ) -> Result<Answer> {
     if pending.is_empty() {
         return store.read(query).await;
     }
     let widen = pending
         .iter()
-        .map(Mutation::max_removals)
+        .map(|m| page_removals(m, query))
         .fold(0usize, usize::saturating_add);
     let scratch = MemoryStore::new();
     // A cascade through a guild (a shard's guilds retained) finds the
     // objects read only if their guild is there too.
-    let through_guilds = pending.iter().any(cascades);
+    let through_guilds = pending.iter().any(|m| cascades(m));
+    // The guilds the answer involves: of the objects read and queued, and
+    // their parents'.
+    let mut involved: FxHashSet<GuildId> = query_guild(query).into_iter().collect();
+    let note = |involved: &mut FxHashSet<GuildId>, keys: &[EntityKey]| {
+        involved.extend(keys.iter().filter_map(|k| match k {
+            EntityKey::Guild(g) => Some(*g),
+            _ => None,
+        }));
+    };
     let mut parents = Vec::new();
     for seed_query in seed_queries(query, pending, widen) {
         let answer = store.read(&seed_query).await?;
         let (channels, more) = seed(&scratch, &seed_query, answer)?;
+        note(&mut involved, &more);
         // The message's or thread member's channel tells cascades which
         // thread (and guild) it is in.
         parents.extend(channels.into_iter().map(EntityKey::Channel));
@@ -370,23 +453,32 @@ pub(super) async fn resolve(
     // The guilds and channels the queue writes, whose parents a chain
     // follows too.
     let mut queued_parents: FxHashMap<EntityKey, &Record> = FxHashMap::default();
-    if through_guilds {
-        let own = query_kinds(query);
-        for mutation in pending {
+    let own = query_kinds(query);
+    {
+        for mutation in pending.iter().copied() {
             let records: &[Record] = match mutation {
                 Mutation::Upsert(record) => std::slice::from_ref(&**record),
                 Mutation::UpsertMany(records) => records,
                 Mutation::Patch(patch) if own.intersects(patch.key().kind()) => {
-                    parents.extend(patch.guild_id().map(EntityKey::Guild));
-                    parents.extend(patch.message_channel().map(EntityKey::Channel));
+                    let keys: Vec<EntityKey> = patch
+                        .guild_id()
+                        .map(EntityKey::Guild)
+                        .into_iter()
+                        .chain(patch.message_channel().map(EntityKey::Channel))
+                        .collect();
+                    note(&mut involved, &keys);
+                    parents.extend(keys.into_iter().filter(|_| through_guilds));
                     continue;
                 }
+                // A guild's emojis or stickers, listed whole.
                 Mutation::ReplaceGuildEmojis { guild_id, .. }
                 | Mutation::ReplaceGuildStickers { guild_id, .. }
-                | Mutation::RetainGuildChannels { guild_id, .. }
-                | Mutation::RetainGuildRoles { guild_id, .. }
-                | Mutation::RetainGuildMembers { guild_id, .. } => {
-                    parents.push(EntityKey::Guild(*guild_id));
+                    if own.intersects(mutation.kinds()) =>
+                {
+                    involved.insert(*guild_id);
+                    if through_guilds {
+                        parents.push(EntityKey::Guild(*guild_id));
+                    }
                     continue;
                 }
                 _ => continue,
@@ -397,8 +489,10 @@ pub(super) async fn resolve(
                 }
                 // Only the query's own objects start a chain: the guilds
                 // and channels queued are followed when a chain reaches them.
-                if own.intersects(record.kind()) {
-                    parents.extend(parents_of(record));
+                if own.intersects(record.kind()) && record_matters(record, query) {
+                    let keys: Vec<EntityKey> = parents_of(record).collect();
+                    note(&mut involved, &keys);
+                    parents.extend(keys.into_iter().filter(|_| through_guilds));
                 }
             }
         }
@@ -413,7 +507,9 @@ pub(super) async fn resolve(
         // Queued, its parents may differ from the stored one's: both count
         // (the queue may remove it before it writes it again).
         if let Some(record) = queued_parents.get(&parent) {
-            parents.extend(parents_of(record));
+            let keys: Vec<EntityKey> = parents_of(record).collect();
+            note(&mut involved, &keys);
+            parents.extend(keys);
         }
         let read = match parent {
             EntityKey::Channel(id) => Query::Channel(id),
@@ -422,9 +518,18 @@ pub(super) async fn resolve(
         };
         let answer = store.read(&read).await?;
         let (_, more) = seed(&scratch, &read, answer)?;
+        note(&mut involved, &more);
         parents.extend(more.into_iter().filter(|_| through_guilds));
     }
-    scratch.apply_now(pending)?;
+    // Guild-wide rules and structure of other guilds cannot reach the
+    // answer (a user's guilds or the guild list read every guild).
+    let every_guild = matches!(query, Query::GuildIds | Query::UserGuilds(_));
+    let pending: Vec<Mutation> = pending
+        .iter()
+        .filter(|m| every_guild || guild_scope(m).is_none_or(|g| involved.contains(&g)))
+        .filter_map(|m| relevant_part(m, query))
+        .collect();
+    scratch.apply_now(&pending)?;
     Ok(scratch.read_now(query))
 }
 

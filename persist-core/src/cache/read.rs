@@ -41,31 +41,34 @@ impl Inner {
 
     /// Registers a load and snapshots, under the hot tier's lock, what is
     /// queued: every later mutation is noted for the load instead.
-    fn begin_load(&self, queries: &[Query]) -> (LoadTicket, Vec<Vec<Mutation>>) {
+    fn begin_load(&self, queries: &[Query]) -> (LoadTicket, (InFlight, Vec<Segment>)) {
         let mut hot = lock(&self.hot);
         let ticket = hot.begin_load(queries);
         let snapshot = self.queue.snapshot();
         drop(hot);
-        let relevant = queries.iter().map(|q| relevant_in(&snapshot, q)).collect();
-        (ticket, relevant)
+        (ticket, snapshot)
     }
 }
 
-/// The in-flight and queued mutations of a queue snapshot that can change
-/// `query`'s answer, oldest first.
-pub(super) fn relevant_in(snapshot: &(InFlight, Vec<Segment>), query: &Query) -> Vec<Mutation> {
+/// The in-flight and queued mutations of a queue snapshot that may change
+/// `query`'s answer (see `overlay::may_matter`), oldest first.
+pub(super) fn relevant_in<'s>(
+    snapshot: &'s (InFlight, Vec<Segment>),
+    query: &Query,
+) -> Vec<&'s Mutation> {
     let (in_flight, waiting) = snapshot;
-    let mut relevant: Vec<Mutation> = in_flight
+    let mut relevant: Vec<&Mutation> = in_flight
         .iter()
         .flat_map(|c| c.pending())
-        .filter_map(|m| overlay::relevant_part(m, query))
+        .filter(|m| overlay::may_matter(m, query))
         .collect();
     // Filtered before they are put in arrival order: a read sorts the few
     // that matter, not the whole queue.
-    let mut waiting: Vec<(u64, Mutation)> = waiting
+    let mut waiting: Vec<(u64, &Mutation)> = waiting
         .iter()
         .flat_map(|segment| segment.iter())
-        .filter_map(|q| overlay::relevant_part(&q.mutation, query).map(|m| (q.seq, m)))
+        .filter(|q| overlay::may_matter(&q.mutation, query))
+        .map(|q| (q.seq, &q.mutation))
         .collect();
     waiting.sort_by_key(|(seq, _)| *seq);
     relevant.extend(waiting.into_iter().map(|(_, m)| m));
@@ -197,8 +200,10 @@ impl Cache {
                 None
             };
             let epoch = self.inner.commit_epoch.load(Ordering::SeqCst);
-            let (ticket, relevant) = self.inner.begin_load(queries);
-            let exact = gate.is_some() || relevant.iter().flatten().all(Mutation::is_idempotent);
+            let (ticket, snapshot) = self.inner.begin_load(queries);
+            let relevant: Vec<Vec<&Mutation>> =
+                queries.iter().map(|q| relevant_in(&snapshot, q)).collect();
+            let exact = gate.is_some() || relevant.iter().flatten().all(|m| m.is_idempotent());
             if !exact && epoch % 2 == 1 {
                 lock(&self.inner.hot).finish_load(ticket);
                 tokio::task::yield_now().await;
@@ -254,8 +259,9 @@ impl Cache {
     async fn read_through(&self, query: &Query) -> Result<Answer> {
         for _ in 0..OPTIMISTIC_READS {
             let epoch = self.inner.commit_epoch.load(Ordering::SeqCst);
-            let relevant = relevant_in(&self.inner.queue.snapshot(), query);
-            let exact = relevant.iter().all(Mutation::is_idempotent);
+            let snapshot = self.inner.queue.snapshot();
+            let relevant = relevant_in(&snapshot, query);
+            let exact = relevant.iter().all(|m| m.is_idempotent());
             if !exact && epoch % 2 == 1 {
                 tokio::task::yield_now().await;
                 continue;
@@ -266,7 +272,8 @@ impl Cache {
             }
         }
         let _no_commit = self.inner.gate.read().await;
-        let relevant = relevant_in(&self.inner.queue.snapshot(), query);
+        let snapshot = self.inner.queue.snapshot();
+        let relevant = relevant_in(&snapshot, query);
         overlay::resolve(&*self.inner.store, query, &relevant).await
     }
 
