@@ -259,3 +259,45 @@ async fn hot_reads_never_wait_for_a_commit() {
     store.stalled.store(false, Ordering::SeqCst);
     cache.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_written_to_a_held_channel_are_held() {
+    let cache = Cache::new(
+        MemoryStore::new(),
+        Ruleset::default(),
+        CacheConfig::default(),
+    )
+    .unwrap();
+    cache
+        .enqueue_now([Mutation::upsert(fx::channel(10, GUILD))])
+        .unwrap();
+    let latest = Query::ChannelMessages {
+        channel_id: ChannelId::new(10),
+        page: MessagePage::Latest,
+        limit: 50,
+    };
+    cache.read(&latest).await.unwrap();
+    for n in 1..=60u64 {
+        let id = MessageId::new((1 << 30) + n);
+        cache
+            .enqueue_now([Mutation::upsert(fx::message(id, 10, GUILD))])
+            .unwrap();
+        assert!(
+            matches!(
+                cache.try_read(&Query::Message(id)),
+                Some(Answer::Message(Some(_)))
+            ),
+            "message {n} not held"
+        );
+    }
+    // The window keeps the newest 50: the oldest went, and pages answer.
+    assert_eq!(
+        cache.try_read(&Query::Message(MessageId::new((1 << 30) + 1))),
+        None
+    );
+    let Some(Answer::Messages(page)) = cache.try_read(&latest) else {
+        panic!("the window does not answer its page");
+    };
+    assert_eq!(page.len(), 50);
+    cache.shutdown().await.unwrap();
+}
