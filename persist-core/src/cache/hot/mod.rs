@@ -137,6 +137,21 @@ impl HotTier {
                 log.extend(relevant_part(mutation, query));
             }
         }
+        // A list (a GUILD_CREATE, a member chunk) keeps only what is held
+        // or belongs here: the rest would be planned only to be dropped.
+        let admitted;
+        let mutation = match mutation {
+            Mutation::UpsertMany(records) if !records.iter().all(|r| self.admits(r)) => {
+                let kept: Vec<Record> =
+                    records.iter().filter(|r| self.admits(r)).cloned().collect();
+                if kept.is_empty() {
+                    return;
+                }
+                admitted = Mutation::UpsertMany(kept);
+                &admitted
+            }
+            other => other,
+        };
         if let Mutation::Upsert(record) = mutation {
             if !self.admits(record) {
                 return;
