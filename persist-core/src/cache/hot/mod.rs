@@ -11,6 +11,8 @@
 //! A list read or an absent object is answered only from a set held whole
 //! ([`Whole`]) or a channel's window of newest messages ([`Window`]).
 
+mod forget;
+mod load;
 mod lru;
 mod tally;
 mod whole;
@@ -21,16 +23,18 @@ use crate::entity::{EntityKey, Record};
 use crate::memory_store::{Committed, Data};
 use crate::write;
 use crate::{
-    Answer, ChannelId, GuildId, MessageId, MessagePage, Mutation, Query, ResourceKind, RoleId,
-    UserId,
+    Answer, ChannelId, GuildId, MessageId, MessagePage, Mutation, Query, ResourceKind, UserId,
 };
 
 use super::overlay::{point_key, relevant_part};
+use forget::Reach;
+use load::Load;
+pub(in crate::cache) use load::LoadTicket;
 use lru::{Lru, Victim};
 use tally::Tally;
 pub use tally::{HotKindStats, HotStats};
 pub(super) use whole::Whole;
-use whole::{MEMBERS_LOADED_WHOLE, Window};
+use whole::Window;
 
 /// Something the application keeps in memory whatever the budget, next to
 /// the kinds pinned by [`CacheConfig::pinned_kinds`](crate::CacheConfig).
@@ -61,35 +65,6 @@ struct Held {
 struct HeldWindow {
     window: Window,
     tick: u64,
-}
-
-/// Which held objects a cascade may remove that the hot tier cannot list.
-#[derive(Debug)]
-enum Reach {
-    /// None: it lists everything the cascade reaches.
-    Exact,
-    /// Anything of these guilds.
-    Guilds(Vec<GuildId>),
-    /// Anything.
-    Unknown,
-}
-
-/// A read of the store in progress, and the mutations queued meanwhile that
-/// could change each of its queries' answers.
-#[derive(Debug)]
-struct Load {
-    id: u64,
-    queries: Vec<Query>,
-    logs: Vec<Vec<Mutation>>,
-    /// Something it may have read was forgotten meanwhile (shed, rejected,
-    /// or cleared): what it read must not be admitted.
-    spoiled: bool,
-}
-
-/// A load's handle.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct LoadTicket {
-    id: u64,
 }
 
 pub(super) struct HotTier {
@@ -198,103 +173,6 @@ impl HotTier {
                 self.forget(mutation);
             }
         }
-    }
-
-    /// How far a cascade reaches past what the hot tier can list exactly:
-    /// a cascade from a parent it does not hold whole (a guild's channels,
-    /// roles, or guilds themselves) can remove held objects it cannot find.
-    fn cascade_reach(&self, mutation: &Mutation) -> Reach {
-        let whole_or_guild = |whole: Whole, guild: GuildId| {
-            if self.wholes.contains(&whole) {
-                Reach::Exact
-            } else {
-                Reach::Guilds(vec![guild])
-            }
-        };
-        match *mutation {
-            Mutation::Delete(EntityKey::Guild(g))
-            | Mutation::RetainGuildChannels { guild_id: g, .. } => {
-                whole_or_guild(Whole::Channels(g), g)
-            }
-            Mutation::RetainGuildRoles { guild_id: g, .. } => whole_or_guild(Whole::Roles(g), g),
-            Mutation::Delete(EntityKey::Channel(c)) => {
-                match self.objects.get(&EntityKey::Channel(c)) {
-                    Some(Record::Channel(channel)) => match channel.guild_id {
-                        Some(g) => whole_or_guild(Whole::Channels(g), g),
-                        None => Reach::Exact,
-                    },
-                    _ => Reach::Unknown,
-                }
-            }
-            Mutation::RetainShardGuilds {
-                shard_id,
-                shard_count,
-                ref keep,
-            } => Reach::Guilds(
-                self.tally
-                    .guilds()
-                    .filter(|g| crate::shard_of(*g, shard_count) == shard_id && !keep.contains(g))
-                    .collect(),
-            ),
-            _ => Reach::Exact,
-        }
-    }
-
-    /// Forgets the held members that have a role.
-    fn forget_members_with_role(&mut self, role: RoleId) {
-        let keys: Vec<EntityKey> = self
-            .held
-            .keys()
-            .filter(|key| {
-                matches!(key, EntityKey::Member(..))
-                    && matches!(self.objects.get(key), Some(Record::Member(m)) if m.roles.contains(&role))
-            })
-            .copied()
-            .collect();
-        if keys.is_empty() {
-            return;
-        }
-        self.spoil_loads();
-        for key in keys {
-            if let Some(whole) = Whole::of_key(&key) {
-                self.wholes.remove(&whole);
-            }
-            self.remove(&key);
-        }
-    }
-
-    /// Forgets everything held of a guild (and every thread member, whose
-    /// guild is not known), and the sets of it held whole.
-    fn forget_guild(&mut self, guild: GuildId) {
-        self.spoil_loads();
-        let keys: Vec<EntityKey> = self
-            .held
-            .iter()
-            .filter(|(key, held)| {
-                held.guild == Some(guild) || matches!(key, EntityKey::ThreadMember(..))
-            })
-            .map(|(key, _)| *key)
-            .collect();
-        for key in keys {
-            if let EntityKey::Message(id) = key
-                && let Some(Record::Message(m)) = self.objects.get(&EntityKey::Message(id))
-            {
-                self.drop_window(m.channel_id);
-            }
-            self.remove(&key);
-        }
-        self.wholes.retain(|whole| match *whole {
-            Whole::Channels(g)
-            | Whole::Roles(g)
-            | Whole::Emojis(g)
-            | Whole::Stickers(g)
-            | Whole::VoiceStates(g)
-            | Whole::Presences(g)
-            | Whole::StageInstances(g)
-            | Whole::ScheduledEvents(g)
-            | Whole::Members(g) => g != guild,
-            Whole::ThreadMembers(_) => false,
-        });
     }
 
     /// Whether the hot tier holds the object or knows it is absent (a
@@ -484,66 +362,6 @@ impl HotTier {
         self.tally.bytes()
     }
 
-    /// Forgets what a mutation that will never reach the store (shed or
-    /// rejected) changed here, so the hot tier again agrees with the store.
-    pub(super) fn forget(&mut self, mutation: &Mutation) {
-        for load in &mut self.loads {
-            load.spoiled |= load
-                .queries
-                .iter()
-                .any(|q| relevant_part(mutation, q).is_some());
-        }
-        let records: Vec<&Record> = match mutation {
-            Mutation::Upsert(record) => vec![record],
-            Mutation::UpsertMany(records) => records.iter().collect(),
-            Mutation::Patch(_)
-            | Mutation::AddReaction(_)
-            | Mutation::RemoveReaction(_)
-            | Mutation::RemoveAllReactions { .. }
-            | Mutation::RemoveEmojiReactions { .. }
-            | Mutation::CountScheduledEventUser { .. } => {
-                if let Some(key) = mutation.object_key()
-                    && let Some(record) = self.objects.get(&key)
-                {
-                    self.forget_record(&record);
-                }
-                return;
-            }
-            // Removals and cascades: what they removed is not known here.
-            _ => {
-                self.clear();
-                return;
-            }
-        };
-        for record in records {
-            self.forget_record(record);
-        }
-    }
-
-    fn forget_record(&mut self, record: &Record) {
-        self.unwhole(record);
-        self.remove(&record.key());
-    }
-
-    fn spoil_loads(&mut self) {
-        for load in &mut self.loads {
-            load.spoiled = true;
-        }
-    }
-
-    /// Forgets everything but the pins.
-    fn clear(&mut self) {
-        self.spoil_loads();
-        *self = Self {
-            pins: std::mem::take(&mut self.pins),
-            loads: std::mem::take(&mut self.loads),
-            next_load: self.next_load,
-            bot_user: self.bot_user,
-            tally: self.tally.emptied(),
-            ..Self::new(self.pinned_kinds, self.window_size)
-        };
-    }
-
     /// Answers a read from memory, or `None` if it needs the store.
     pub(super) fn answer(&mut self, query: &Query) -> Option<Answer> {
         match *query {
@@ -614,127 +432,6 @@ impl HotTier {
             channel_id,
             page: MessagePage::Latest,
             limit: self.window_size,
-        }
-    }
-
-    /// Starts noting, for each query, the mutations queued from now on that
-    /// could change its answer. The caller snapshots the queue while it
-    /// still holds the hot tier's lock.
-    pub(super) fn begin_load(&mut self, queries: &[Query]) -> LoadTicket {
-        self.next_load += 1;
-        self.loads.push(Load {
-            id: self.next_load,
-            queries: queries.to_vec(),
-            logs: vec![Vec::new(); queries.len()],
-            spoiled: false,
-        });
-        LoadTicket { id: self.next_load }
-    }
-
-    /// Ends a load: the mutations noted for each query, or `None` if what it
-    /// read must not be admitted (something held was forgotten meanwhile).
-    pub(super) fn finish_load(&mut self, ticket: LoadTicket) -> Option<Vec<Vec<Mutation>>> {
-        let at = self.loads.iter().position(|l| l.id == ticket.id)?;
-        let load = self.loads.swap_remove(at);
-        (!load.spoiled).then_some(load.logs)
-    }
-
-    /// Admits what one load read, every query or none: the store's answers
-    /// with the queued mutations applied.
-    pub(super) fn admit_all(&mut self, queries: &[Query], answers: &[Answer]) {
-        for (query, answer) in queries.iter().zip(answers) {
-            self.admit(query, answer);
-        }
-    }
-
-    /// Admits what a read returned: objects not held yet, and the set or
-    /// window the query read whole.
-    fn admit(&mut self, query: &Query, answer: &Answer) {
-        match (query, answer) {
-            (
-                Query::ChannelMessages {
-                    channel_id,
-                    page: MessagePage::Latest,
-                    limit,
-                },
-                Answer::Messages(messages),
-            ) if *limit == self.window_size && self.window_size > 0 => {
-                let bottom = (messages.len() >= *limit)
-                    .then(|| messages.iter().map(|m| m.id).min())
-                    .flatten();
-                self.admit_window(*channel_id, bottom, messages.clone());
-            }
-            (Query::ChannelMessages { .. }, _) => {}
-            (
-                Query::GuildMembers {
-                    after: None, limit, ..
-                },
-                Answer::Members(members),
-            ) if *limit == MEMBERS_LOADED_WHOLE && members.len() < *limit => {
-                self.admit_whole(query, answer);
-            }
-            (Query::GuildMembers { .. }, _) => {}
-            _ if Whole::read_by(query).is_some() => self.admit_whole(query, answer),
-            _ => {
-                if let Some(record) = answer.clone().into_records().into_iter().next() {
-                    self.put_new(record);
-                }
-            }
-        }
-    }
-
-    /// Holds a channel's window: every message at or above `bottom` (`None`:
-    /// every message of the channel), as the store and the queue have them.
-    pub(super) fn admit_window(
-        &mut self,
-        channel_id: ChannelId,
-        bottom: Option<MessageId>,
-        messages: Vec<crate::model::Message>,
-    ) {
-        if self.window_size == 0 || self.windows.contains_key(&channel_id) {
-            return;
-        }
-        let tick = if self.pins.contains(&Pin::ChannelMessages(channel_id)) {
-            0
-        } else {
-            self.lru.touch(Victim::Window(channel_id), 0)
-        };
-        self.windows.insert(
-            channel_id,
-            HeldWindow {
-                window: Window { bottom },
-                tick,
-            },
-        );
-        for message in messages {
-            self.put_new(Record::Message(message));
-        }
-    }
-
-    /// Messages a window holds at most.
-    pub(super) fn window_size(&self) -> usize {
-        self.window_size
-    }
-
-    fn admit_whole(&mut self, query: &Query, answer: &Answer) {
-        let Some(whole) = Whole::read_by(query) else {
-            return;
-        };
-        for record in answer.clone().into_records() {
-            self.put_new(record);
-        }
-        // Channels and threads are one set read by two queries, admitted
-        // together or not at all (see `admit_all`).
-        self.wholes.insert(whole);
-    }
-
-    /// Holds a record read from the store, unless a newer one is held.
-    fn put_new(&mut self, record: Record) {
-        let key = record.key();
-        if !self.held.contains_key(&key)
-            && (self.admits(&record) || !matches!(record, Record::Message(_)))
-        {
-            self.put(record);
         }
     }
 
