@@ -67,8 +67,8 @@ pub mod testkit;
 struct ReadmeExamples;
 
 pub use cache::{
-    Cache, CacheConfig, CacheStats, DEFAULT_PINNED_KINDS, DeadLetter, HotKindStats, HotStats, Pin,
-    Producer,
+    Cache, CacheConfig, CacheStats, DEFAULT_PINNED_KINDS, DeadLetter, HotKindStats, HotStats,
+    HotView, Pin, Producer,
 };
 pub use entity::{Entity, EntityKey, Record};
 pub use error::{ConfigError, Error, Result};

@@ -5,6 +5,7 @@
 mod coalesce;
 mod config;
 mod hot;
+mod hot_view;
 mod overlay;
 mod producer;
 mod queue;
@@ -23,6 +24,7 @@ use tokio::task::JoinHandle;
 
 pub use config::{CacheConfig, DEFAULT_PINNED_KINDS};
 pub use hot::{HotKindStats, HotStats, Pin};
+pub use hot_view::HotView;
 pub use producer::Producer;
 pub use stats::{CacheStats, DeadLetter};
 

@@ -1,0 +1,142 @@
+//! Synchronous typed reads of what the hot tier holds: serenity's `Cache`
+//! getters are synchronous and bot code relies on that.
+
+use crate::model::{
+    Channel, CurrentUser, Emoji, Guild, Member, Message, Presence, Role, ScheduledEvent,
+    StageInstance, Sticker, ThreadMember, User, VoiceState,
+};
+use crate::{
+    Answer, ChannelId, EmojiId, GuildId, MessageId, MessagePage, Query, RoleId, ScheduledEventId,
+    StageInstanceId, StickerId, UserId,
+};
+
+use super::Cache;
+
+/// The hot tier's answers, without waiting: each getter returns `None`
+/// when the answer is not in memory (the async getter of
+/// [`ReadApi`](crate::ReadApi) then reads the store), and `Some(answer)`
+/// otherwise, where the answer is what the async getter would return.
+/// Made by [`Cache::hot`].
+///
+/// ```
+/// use persist_core::{Cache, GuildId, MemoryStore, Migrations, Mutation, model::Guild};
+/// # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
+/// let cache = Cache::new(MemoryStore::open(&Migrations::new()).await?, Default::default(), Default::default())?;
+/// let guild = Guild { id: GuildId::new(1), name: "ferris club".into(), ..Default::default() };
+/// cache.enqueue_now([Mutation::upsert(guild)])?;
+/// // Guilds are pinned in memory: known at once, and known to exist.
+/// let name = cache.hot().guild(GuildId::new(1)).flatten().map(|g| g.name);
+/// assert_eq!(name.as_deref(), Some("ferris club"));
+/// // Members are loaded by reading them: not in memory yet.
+/// assert!(cache.hot().member(GuildId::new(1), persist_core::UserId::new(2)).is_none());
+/// # cache.shutdown().await?;
+/// # Ok::<(), persist_core::Error>(())
+/// # }).unwrap();
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct HotView<'c> {
+    cache: &'c Cache,
+}
+
+macro_rules! hot_getter {
+    ($(#[$doc:meta])* $name:ident($($arg:ident: $ty:ty),*) -> $out:ty, $query:expr, $variant:ident) => {
+        $(#[$doc])*
+        pub fn $name(&self, $($arg: $ty),*) -> Option<$out> {
+            match self.cache.try_read(&$query)? {
+                Answer::$variant(v) => Some(v),
+                _ => None,
+            }
+        }
+    };
+}
+
+impl HotView<'_> {
+    hot_getter!(
+        /// The bot's own user.
+        current_user() -> Option<CurrentUser>, Query::CurrentUser, CurrentUser
+    );
+    hot_getter!(
+        /// A guild by id.
+        guild(id: GuildId) -> Option<Guild>, Query::Guild(id), Guild
+    );
+    hot_getter!(
+        /// A channel or thread by id.
+        channel(id: ChannelId) -> Option<Channel>, Query::Channel(id), Channel
+    );
+    hot_getter!(
+        /// A guild's channels (threads excluded), by id.
+        guild_channels(guild_id: GuildId) -> Vec<Channel>, Query::GuildChannels(guild_id), Channels
+    );
+    hot_getter!(
+        /// A guild's threads, by id.
+        guild_threads(guild_id: GuildId) -> Vec<Channel>, Query::GuildThreads(guild_id), Channels
+    );
+    hot_getter!(
+        /// A message by id.
+        message(id: MessageId) -> Option<Message>, Query::Message(id), Message
+    );
+    hot_getter!(
+        /// A page of a channel's messages, newest first.
+        channel_messages(channel_id: ChannelId, page: MessagePage, limit: usize) -> Vec<Message>,
+        Query::ChannelMessages { channel_id, page, limit }, Messages
+    );
+    hot_getter!(
+        /// A user by id.
+        user(id: UserId) -> Option<User>, Query::User(id), User
+    );
+    hot_getter!(
+        /// A guild member.
+        member(guild_id: GuildId, user_id: UserId) -> Option<Member>, Query::Member(guild_id, user_id), Member
+    );
+    hot_getter!(
+        /// A role by id.
+        role(id: RoleId) -> Option<Role>, Query::Role(id), Role
+    );
+    hot_getter!(
+        /// A guild's roles.
+        guild_roles(guild_id: GuildId) -> Vec<Role>, Query::GuildRoles(guild_id), Roles
+    );
+    hot_getter!(
+        /// A custom emoji by id.
+        emoji(id: EmojiId) -> Option<Emoji>, Query::Emoji(id), Emoji
+    );
+    hot_getter!(
+        /// A guild's custom emojis.
+        guild_emojis(guild_id: GuildId) -> Vec<Emoji>, Query::GuildEmojis(guild_id), Emojis
+    );
+    hot_getter!(
+        /// A sticker by id.
+        sticker(id: StickerId) -> Option<Sticker>, Query::Sticker(id), Sticker
+    );
+    hot_getter!(
+        /// A member's voice state.
+        voice_state(guild_id: GuildId, user_id: UserId) -> Option<VoiceState>, Query::VoiceState(guild_id, user_id), VoiceState
+    );
+    hot_getter!(
+        /// A guild's voice states.
+        guild_voice_states(guild_id: GuildId) -> Vec<VoiceState>, Query::GuildVoiceStates(guild_id), VoiceStates
+    );
+    hot_getter!(
+        /// A member's presence.
+        presence(guild_id: GuildId, user_id: UserId) -> Option<Presence>, Query::Presence(guild_id, user_id), Presence
+    );
+    hot_getter!(
+        /// A stage instance by id.
+        stage_instance(id: StageInstanceId) -> Option<StageInstance>, Query::StageInstance(id), StageInstance
+    );
+    hot_getter!(
+        /// A scheduled event by id.
+        scheduled_event(id: ScheduledEventId) -> Option<ScheduledEvent>, Query::ScheduledEvent(id), ScheduledEvent
+    );
+    hot_getter!(
+        /// A thread's member.
+        thread_member(thread_id: ChannelId, user_id: UserId) -> Option<ThreadMember>, Query::ThreadMember(thread_id, user_id), ThreadMember
+    );
+}
+
+impl Cache {
+    /// Synchronous typed reads of what is in memory (see [`HotView`]).
+    pub fn hot(&self) -> HotView<'_> {
+        HotView { cache: self }
+    }
+}
