@@ -171,15 +171,28 @@ async fn try_read_answers_from_memory_or_says_it_does_not_know() {
         None,
         "members are loaded by reading them"
     );
-    assert_eq!(cache.hot().member(GuildId::new(GUILD), UserId::new(3)), None);
+    assert_eq!(
+        cache.hot().member(GuildId::new(GUILD), UserId::new(3)),
+        None
+    );
     let read = cache.read(&query).await.unwrap();
     assert_eq!(cache.try_read(&query), Some(read));
     // The typed view answers as the async getter does.
-    let member = cache.member(GuildId::new(GUILD), UserId::new(3)).await.unwrap();
+    let member = cache
+        .member(GuildId::new(GUILD), UserId::new(3))
+        .await
+        .unwrap();
     assert!(member.is_some());
-    assert_eq!(cache.hot().member(GuildId::new(GUILD), UserId::new(3)), Some(member));
     assert_eq!(
-        cache.hot().guild(GuildId::new(GUILD)).flatten().map(|g| g.id.get()),
+        cache.hot().member(GuildId::new(GUILD), UserId::new(3)),
+        Some(member)
+    );
+    assert_eq!(
+        cache
+            .hot()
+            .guild(GuildId::new(GUILD))
+            .flatten()
+            .map(|g| g.id.get()),
         Some(GUILD),
         "guilds are pinned"
     );
