@@ -116,22 +116,22 @@ impl Tap {
 
     /// Applies one event through `producer` (a shard's).
     pub(crate) fn apply_event_with(&self, event: &Event, producer: &Producer) {
-        match event {
-            Event::Unknown(unknown) => {
-                self.apply_with(&unknown.kind, &unknown.value, true, producer);
-                return;
-            }
-            Event::GuildCreate(create) => self.note_guild_create(create),
-            _ => {}
+        if let Event::Unknown(unknown) = event {
+            self.apply_with(&unknown.kind, &unknown.value, true, producer);
+            return;
         }
         match events::typed(event, &self.session(), self.cache.rules()) {
             Some((name, Ok(applied))) => {
                 let mut requested = false;
+                let mut resynced = match event {
+                    Event::GuildCreate(create) => Self::resynced_by_guild_create(create),
+                    _ => None,
+                };
                 let checked = match applied {
                     Applied::Mutations(mut mutations) => {
                         check_ids(name, &mutations).map_err(|e| e.reason).map(|()| {
                             if let Event::GuildMembersChunk(chunk) = event {
-                                requested =
+                                (requested, resynced) =
                                     self.observe_chunk(ChunkAnswer::parsed(chunk), &mut mutations);
                             }
                             Applied::Mutations(mutations)
@@ -140,6 +140,7 @@ impl Tap {
                     not_cached => Ok(not_cached),
                 };
                 self.settle(name, checked, false, requested, producer);
+                self.mark_resynced(resynced);
             }
             // Not a typed event, or its conversion failed: read it raw.
             typed @ (Some((_, Err(_))) | None) => match dispatch_of(event) {
@@ -152,7 +153,10 @@ impl Tap {
                             "typed conversion failed; reading the event raw"
                         );
                     }
-                    self.apply_with(&name, &data, false, producer)
+                    self.apply_with(&name, &data, false, producer);
+                    if let Event::GuildCreate(create) = event {
+                        self.mark_resynced(Self::resynced_by_guild_create(create));
+                    }
                 }
                 Err(reason) => {
                     let name = event.name().unwrap_or_else(|| "UNKNOWN".to_owned());
@@ -164,14 +168,28 @@ impl Tap {
 
     /// A GUILD_CREATE re-syncs what shedding lost of the guild, but messages
     /// (and members unless it lists every one).
-    fn note_guild_create(&self, create: &serenity::model::event::GuildCreateEvent) {
+    fn resynced_by_guild_create(
+        create: &serenity::model::event::GuildCreateEvent,
+    ) -> Option<Resynced> {
         let guild = &create.guild;
         let mut kinds = ResourceKind::all() - ResourceKind::MESSAGES;
         if guild.members.len() as u64 != guild.member_count {
             kinds -= ResourceKind::MEMBERS;
         }
-        self.cache
-            .mark_resynced(GuildId::new(guild.id.get()), kinds);
+        Some(Resynced {
+            guild_id: GuildId::new(guild.id.get()),
+            kinds,
+            asked_at: u64::MAX,
+        })
+    }
+
+    /// Records a resync once what re-synced it is queued: a reader who sees
+    /// the guild no longer stale and flushes gets it.
+    fn mark_resynced(&self, resynced: Option<Resynced>) {
+        if let Some(r) = resynced {
+            self.cache
+                .mark_resynced_since(r.guild_id, r.kinds, r.asked_at);
+        }
     }
 
     /// Applies one raw dispatch: its event name and its `d` object.
@@ -189,38 +207,46 @@ impl Tap {
             self.current_user.store(id.get(), Ordering::Release);
         }
         let applied = to_mutations(event, data, &self.session()).map_err(|e| e.reason);
-        let mut requested = false;
+        let (mut requested, mut resynced) = (false, None);
         let applied = applied.map(|applied| match applied {
             Applied::Mutations(mut mutations) if event == "GUILD_MEMBERS_CHUNK" => {
-                requested = self.observe_chunk(ChunkAnswer::raw(data), &mut mutations);
+                (requested, resynced) = self.observe_chunk(ChunkAnswer::raw(data), &mut mutations);
                 Applied::Mutations(mutations)
             }
             other => other,
         });
         self.settle(event, applied, unparsed, requested, producer);
+        self.mark_resynced(resynced);
     }
 
     /// Adds the pruning of a member request's answer once its last chunk
     /// arrived (the guild's members are then in sync again); says whether
     /// the chunk answers a request of ours.
-    fn observe_chunk(&self, chunk: Option<ChunkAnswer<'_>>, mutations: &mut Vec<Mutation>) -> bool {
-        let Some(chunk) = chunk else { return false };
+    fn observe_chunk(
+        &self,
+        chunk: Option<ChunkAnswer<'_>>,
+        mutations: &mut Vec<Mutation>,
+    ) -> (bool, Option<Resynced>) {
+        let Some(chunk) = chunk else {
+            return (false, None);
+        };
         let mut requests = lock(&self.chunks);
         let ours = requests.open.contains_key(chunk.nonce);
-        if let Some(answered) = requests.observe(chunk) {
-            // Members of the guild shed while the answer came in (part of
-            // it, or a change after it) keep the guild stale: asked again.
-            self.cache.mark_resynced_since(
-                answered.guild_id,
-                ResourceKind::MEMBERS,
-                answered.asked_at,
-            );
-            mutations.push(Mutation::RetainGuildMembers {
-                guild_id: answered.guild_id,
-                keep: answered.members,
-            });
-        }
-        ours
+        let Some(answered) = requests.observe(chunk) else {
+            return (ours, None);
+        };
+        mutations.push(Mutation::RetainGuildMembers {
+            guild_id: answered.guild_id,
+            keep: answered.members,
+        });
+        // Members of the guild shed while the answer came in (part of it,
+        // or a change after it) keep the guild stale: asked again.
+        let resynced = Resynced {
+            guild_id: answered.guild_id,
+            kinds: ResourceKind::MEMBERS,
+            asked_at: answered.asked_at,
+        };
+        (ours, Some(resynced))
     }
 
     /// Queues what an event became (or counts why it could not be), then
@@ -365,6 +391,14 @@ struct ChunkRequest {
     /// The cache's shed mark when the request was sent.
     asked_at: u64,
     sent: Instant,
+}
+
+/// A guild's kinds re-synced by an answer asked for at `asked_at` (a shed
+/// mark; `u64::MAX`: complete when queued), recorded once it is queued.
+struct Resynced {
+    guild_id: GuildId,
+    kinds: ResourceKind,
+    asked_at: u64,
 }
 
 /// A member request every chunk of which arrived.
