@@ -487,11 +487,14 @@ async fn reaction_counts_are_never_counted_twice_by_reads() {
         .await
         .unwrap();
     cache.flush().await.unwrap();
-    let added = Arc::new(AtomicU64::new(0));
+    // `begun`: reactions whose enqueue has started (a read may see one the
+    // moment it is queued, before `enqueue` returns); `added`: returned.
+    let (begun, added) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
     let writer = tokio::spawn({
-        let (cache, added) = (cache.clone(), Arc::clone(&added));
+        let (cache, begun, added) = (cache.clone(), Arc::clone(&begun), Arc::clone(&added));
         async move {
             for user in 0..300 {
+                begun.fetch_add(1, Ordering::SeqCst);
                 cache
                     .enqueue(Mutation::AddReaction(ReactionChange {
                         channel_id: ChannelId::new(10),
@@ -518,7 +521,7 @@ async fn reaction_counts_are_never_counted_twice_by_reads() {
             .unwrap()
             .and_then(|m| m.reaction(&thumbs).map(|r| r.count))
             .unwrap_or(0);
-        let after = added.load(Ordering::SeqCst);
+        let after = begun.load(Ordering::SeqCst);
         assert!(
             seen >= before,
             "a read missed queued reactions: saw {seen}, {before} were queued"
