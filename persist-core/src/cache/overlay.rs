@@ -149,6 +149,8 @@ fn record_matters(record: &Record, query: &Query) -> bool {
 /// collects from the queue, without copying (`resolve` keeps the part that
 /// does, see [`relevant_part`]).
 pub(super) fn may_matter(mutation: &Mutation, query: &Query) -> bool {
+    // Guilds and channels are what cascades (a shard's guilds or a guild's
+    // channels retained) find the rest through: every query may need them.
     if matches!(
         mutation.object_key(),
         Some(EntityKey::Guild(_) | EntityKey::Channel(_))
@@ -163,18 +165,18 @@ pub(super) fn may_matter(mutation: &Mutation, query: &Query) -> bool {
         return false;
     }
     match mutation {
-        Mutation::UpsertMany(records) => {
-            let kinds = query_kinds(query) | STRUCTURE;
-            records
-                .iter()
-                .any(|r| kinds.intersects(r.kind()) && record_matters(r, query))
-        }
+        Mutation::UpsertMany(records) => records.iter().any(|r| listed_record_matters(r, query)),
         _ => single_matters(mutation, query),
     }
 }
 
+/// Whether one record of a list can change the answer.
+fn listed_record_matters(record: &Record, query: &Query) -> bool {
+    (query_kinds(query) | STRUCTURE).intersects(record.kind()) && record_matters(record, query)
+}
+
 /// Whether a mutation other than a list can change the answer (past the
-/// kind checks of [`relevant_part`]).
+/// kind checks of [`may_matter`]).
 fn single_matters(mutation: &Mutation, query: &Query) -> bool {
     match mutation.object_key() {
         Some(key) => {
@@ -190,34 +192,23 @@ fn single_matters(mutation: &Mutation, query: &Query) -> bool {
     }
 }
 
-/// The part of `mutation` that can change the answer to `query`, if any.
-/// Cap trims and age prunes are left to the store (see `Cache::read`).
+/// The part of `mutation` that can change the answer to `query`, if any
+/// (of a list, the records that can; see [`may_matter`]). Cap trims and
+/// age prunes are left to the store (see `Cache::read`).
 pub(super) fn relevant_part(mutation: &Mutation, query: &Query) -> Option<Mutation> {
-    // Guilds and channels are what cascades (a shard's guilds or a guild's
-    // channels retained) find the rest through: every query may need them.
-    if matches!(
-        mutation.object_key(),
-        Some(EntityKey::Guild(_) | EntityKey::Channel(_))
-    ) {
-        return Some(mutation.clone());
-    }
-    if matches!(
-        mutation,
-        Mutation::TrimChannelMessages { .. } | Mutation::PruneMessages { .. }
-    ) || !mutation.kinds().intersects(query_kinds(query) | STRUCTURE)
-    {
+    if !may_matter(mutation, query) {
         return None;
     }
-    if let Mutation::UpsertMany(records) = mutation {
-        let kinds = query_kinds(query) | STRUCTURE;
-        let kept: Vec<Record> = records
-            .iter()
-            .filter(|r| kinds.intersects(r.kind()) && record_matters(r, query))
-            .cloned()
-            .collect();
-        return (!kept.is_empty()).then_some(Mutation::UpsertMany(kept));
-    }
-    single_matters(mutation, query).then(|| mutation.clone())
+    Some(match mutation {
+        Mutation::UpsertMany(records) => Mutation::UpsertMany(
+            records
+                .iter()
+                .filter(|r| listed_record_matters(r, query))
+                .cloned()
+                .collect(),
+        ),
+        other => other.clone(),
+    })
 }
 
 /// The store reads that seed the scratch store for `query`, widened by

@@ -75,6 +75,17 @@ pub(super) fn relevant_in<'s>(
     relevant
 }
 
+/// The one answer to a read of one query.
+fn only_answer(query: &Query, answers: Vec<Answer>) -> Result<Answer> {
+    answers
+        .into_iter()
+        .next()
+        .ok_or(crate::Error::UnexpectedAnswer {
+            query: query.name(),
+            answer: "nothing",
+        })
+}
+
 impl Cache {
     /// Answers any query, seeing queued writes: from memory when the hot
     /// tier holds the answer, else from the store with the queued writes
@@ -175,54 +186,15 @@ impl Cache {
     }
 
     async fn load_one(&self, query: &Query) -> Result<Answer> {
-        let answers = self.load(std::slice::from_ref(query)).await?;
-        answers
-            .into_iter()
-            .next()
-            .ok_or(crate::Error::UnexpectedAnswer {
-                query: query.name(),
-                answer: "nothing",
-            })
+        only_answer(query, self.load(std::slice::from_ref(query)).await?)
     }
 
     /// Reads from the store with the queue on top and admits the answers,
     /// all of them or none (see [`HotTier::admit_all`](super::hot)).
     async fn load(&self, queries: &[Query]) -> Result<Vec<Answer>> {
-        // Reaction counts are not idempotent: a batch committed between the
-        // snapshot and the store read would count twice. Tried without the
-        // commit gate first, checking that no commit overlapped.
-        let mut attempt = 0;
-        let (ticket, answers, _no_commit) = loop {
-            attempt += 1;
-            let gate = if attempt > OPTIMISTIC_READS {
-                Some(self.inner.gate.read().await)
-            } else {
-                None
-            };
-            let epoch = self.inner.commit_epoch.load(Ordering::SeqCst);
-            let (ticket, snapshot) = self.inner.begin_load(queries);
-            let relevant: Vec<Vec<&Mutation>> =
-                queries.iter().map(|q| relevant_in(&snapshot, q)).collect();
-            let exact = gate.is_some() || relevant.iter().flatten().all(|m| m.is_idempotent());
-            if !exact && epoch % 2 == 1 {
-                lock(&self.inner.hot).finish_load(ticket);
-                tokio::task::yield_now().await;
-                continue;
-            }
-            let mut answers = Vec::with_capacity(queries.len());
-            for (query, pending) in queries.iter().zip(&relevant) {
-                match overlay::resolve(&*self.inner.store, query, pending).await {
-                    Ok(answer) => answers.push(answer),
-                    Err(error) => {
-                        lock(&self.inner.hot).finish_load(ticket);
-                        return Err(error);
-                    }
-                }
-            }
-            if exact || self.inner.commit_epoch.load(Ordering::SeqCst) == epoch {
-                break (ticket, answers, gate);
-            }
-            lock(&self.inner.hot).finish_load(ticket);
+        let (ticket, answers) = self.read_store(queries, true).await?;
+        let Some(ticket) = ticket else {
+            return Ok(answers);
         };
         let mut hot = lock(&self.inner.hot);
         let Some(logs) = hot.finish_load(ticket) else {
@@ -257,24 +229,66 @@ impl Cache {
 
     /// A read that is not admitted: the store with the queue on top.
     async fn read_through(&self, query: &Query) -> Result<Answer> {
-        for _ in 0..OPTIMISTIC_READS {
+        let (_, answers) = self.read_store(std::slice::from_ref(query), false).await?;
+        only_answer(query, answers)
+    }
+
+    /// Reads `queries` from the store with the queued mutations on top; with
+    /// `admit`, as a load of the hot tier (its ticket is returned, for
+    /// `HotTier::finish_load`).
+    ///
+    /// Reaction counts are not idempotent: a batch committed between the
+    /// queue's snapshot and the store read would count twice. Tried without
+    /// the commit gate first, checking that no commit overlapped (the commit
+    /// epoch is odd while one holds the gate), then holding it.
+    async fn read_store(
+        &self,
+        queries: &[Query],
+        admit: bool,
+    ) -> Result<(Option<LoadTicket>, Vec<Answer>)> {
+        let end_load = |ticket: Option<LoadTicket>| {
+            if let Some(ticket) = ticket {
+                lock(&self.inner.hot).finish_load(ticket);
+            }
+        };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let no_commit = if attempt > OPTIMISTIC_READS {
+                Some(self.inner.gate.read().await)
+            } else {
+                None
+            };
             let epoch = self.inner.commit_epoch.load(Ordering::SeqCst);
-            let snapshot = self.inner.queue.snapshot();
-            let relevant = relevant_in(&snapshot, query);
-            let exact = relevant.iter().all(|m| m.is_idempotent());
+            let (ticket, snapshot) = if admit {
+                let (ticket, snapshot) = self.inner.begin_load(queries);
+                (Some(ticket), snapshot)
+            } else {
+                (None, self.inner.queue.snapshot())
+            };
+            let relevant: Vec<Vec<&Mutation>> =
+                queries.iter().map(|q| relevant_in(&snapshot, q)).collect();
+            let exact = no_commit.is_some() || relevant.iter().flatten().all(|m| m.is_idempotent());
             if !exact && epoch % 2 == 1 {
+                end_load(ticket);
                 tokio::task::yield_now().await;
                 continue;
             }
-            let answer = overlay::resolve(&*self.inner.store, query, &relevant).await?;
-            if exact || self.inner.commit_epoch.load(Ordering::SeqCst) == epoch {
-                return Ok(answer);
+            let mut answers = Vec::with_capacity(queries.len());
+            for (query, pending) in queries.iter().zip(&relevant) {
+                match overlay::resolve(&*self.inner.store, query, pending).await {
+                    Ok(answer) => answers.push(answer),
+                    Err(error) => {
+                        end_load(ticket);
+                        return Err(error);
+                    }
+                }
             }
+            if exact || self.inner.commit_epoch.load(Ordering::SeqCst) == epoch {
+                return Ok((ticket, answers));
+            }
+            end_load(ticket);
         }
-        let _no_commit = self.inner.gate.read().await;
-        let snapshot = self.inner.queue.snapshot();
-        let relevant = relevant_in(&snapshot, query);
-        overlay::resolve(&*self.inner.store, query, &relevant).await
     }
 
     /// Hides messages past the age limit that the next prune will remove.
