@@ -578,25 +578,44 @@ async fn check_one_cached(
             } else if !visible_queued {
                 continue;
             }
-            for query in queries.iter().filter(|q| committed || **q != Query::Counts) {
-                let got = cache
-                    .read(query)
-                    .await
-                    .map_err(|e| fail(format!("after batch {n}, {query:?} failed: {e}")))?;
-                let want = model.read(query);
-                if got != want {
-                    return Err(fail(format!(
-                        "after batch {n} (committed: {committed}), {query:?}:\n cache: {got:?}\n model: {want:?}\n hot: {:?}",
-                        cache.stats().hot
-                    )));
-                }
-            }
+            let asked = queries.iter().filter(|q| committed || **q != Query::Counts);
+            agree(
+                &cache,
+                &model,
+                asked,
+                &format!("batch {n} (committed: {committed})"),
+            )
+            .await
+            .map_err(|e| fail(format!("{e}\n hot: {:?}", cache.stats().hot)))?;
         }
     }
     cache
         .shutdown()
         .await
         .map_err(|e| fail(format!("shutdown: {e}")))?;
+    Ok(())
+}
+
+/// Every query answered by `reader` (a store, or a cache over one) as the
+/// model answers it, after `at`.
+async fn agree<R: crate::ReadApi + ?Sized>(
+    reader: &R,
+    model: &Model,
+    queries: impl Iterator<Item = &Query>,
+    at: &str,
+) -> Result<(), TestCaseError> {
+    for query in queries {
+        let got = reader
+            .query(query)
+            .await
+            .map_err(|e| TestCaseError::fail(format!("after {at}, {query:?} failed: {e}")))?;
+        let want = model.read(query);
+        if got != want {
+            return Err(TestCaseError::fail(format!(
+                "after {at}, {query:?}:\n read: {got:?}\n model: {want:?}"
+            )));
+        }
+    }
     Ok(())
 }
 
@@ -627,18 +646,7 @@ async fn check_one(
         for mutation in batch {
             model.apply(mutation);
         }
-        for query in queries {
-            let got = store
-                .read(query)
-                .await
-                .map_err(|e| fail(format!("after batch {n}, {query:?} failed: {e}")))?;
-            let want = model.read(query);
-            if got != want {
-                return Err(fail(format!(
-                    "after batch {n}, {query:?}:\n store: {got:?}\n model: {want:?}"
-                )));
-            }
-        }
+        agree(&*store, &model, queries.iter(), &format!("batch {n}")).await?;
     }
     Ok(())
 }
