@@ -75,3 +75,37 @@ unsafe impl std::alloc::GlobalAlloc for Counting {
         unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
     }
 }
+
+/// Estimated and allocated heap bytes, summed; signed, since what a step
+/// frees counts against it.
+#[derive(Default, Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bytes {
+    /// By the estimate under test.
+    pub estimated: i64,
+    /// By the allocator.
+    pub allocated: i64,
+}
+
+impl Bytes {
+    /// Estimated over allocated.
+    pub fn ratio(self) -> f64 {
+        self.estimated as f64 / self.allocated as f64
+    }
+}
+
+impl std::ops::AddAssign for Bytes {
+    fn add_assign(&mut self, other: Self) {
+        self.estimated += other.estimated;
+        self.allocated += other.allocated;
+    }
+}
+
+/// The mutations a dispatch (its event name and `d` object) becomes; none
+/// when it becomes none or cannot be read.
+pub fn mutations_of(event: &str, data: &Value) -> Vec<persist_core::Mutation> {
+    use persist_core::gateway::{Applied, Session, to_mutations};
+    match to_mutations(event, data, &Session::default()) {
+        Ok(Applied::Mutations(mutations)) => mutations,
+        _ => Vec::new(),
+    }
+}

@@ -11,26 +11,12 @@
 use std::collections::BTreeMap;
 
 use persist_benches::traffic::{TrafficConfig, generate};
-use persist_core::gateway::{Applied, Session, to_mutations};
 use persist_core::{HeapSize, Mutation};
-use persist_tests::Counting;
+use persist_tests::{Bytes, Counting, mutations_of};
 use serde_json::Value;
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-/// Estimated and allocated heap bytes, summed.
-#[derive(Default, Debug, Clone, Copy)]
-struct Bytes {
-    estimated: usize,
-    allocated: usize,
-}
-
-impl Bytes {
-    fn ratio(self) -> f64 {
-        self.estimated as f64 / self.allocated as f64
-    }
-}
 
 /// The heap bytes of a copy of each mutation, as estimated and as
 /// allocated (a copy: its vectors and strings are exactly as large as the
@@ -41,24 +27,17 @@ fn measure(mutations: &[Mutation]) -> Bytes {
         let before = Counting::live();
         let copy = mutation.clone();
         let allocated = Counting::live() - before;
-        bytes.estimated += copy.heap_bytes();
-        bytes.allocated += allocated;
+        bytes += Bytes {
+            estimated: copy.heap_bytes() as i64,
+            allocated: allocated as i64,
+        };
         drop(copy);
     }
     bytes
 }
 
 fn add(totals: &mut BTreeMap<String, Bytes>, event: &str, bytes: Bytes) {
-    let entry = totals.entry(event.to_owned()).or_default();
-    entry.estimated += bytes.estimated;
-    entry.allocated += bytes.allocated;
-}
-
-fn mutations_of(event: &str, data: &Value) -> Vec<Mutation> {
-    match to_mutations(event, data, &Session::default()) {
-        Ok(Applied::Mutations(mutations)) => mutations,
-        _ => Vec::new(),
-    }
+    *totals.entry(event.to_owned()).or_default() += bytes;
 }
 
 #[test]
@@ -79,16 +58,15 @@ fn the_estimate_is_within_a_fifth_of_what_is_allocated() {
         let bytes = measure(&mutations_of(event, &frame["d"]));
         add(&mut by_event, event, bytes);
     }
-    let stream_total = by_event.values().fold(Bytes::default(), |a, b| Bytes {
-        estimated: a.estimated + b.estimated,
-        allocated: a.allocated + b.allocated,
-    });
+    let mut stream_total = Bytes::default();
+    for bytes in by_event.values() {
+        stream_total += *bytes;
+    }
     // The real payloads, with everything Discord sends that we keep as JSON.
     let mut fixtures = Bytes::default();
     for (_, event, data) in persist_tests::gateway_fixtures() {
         let bytes = measure(&mutations_of(&event, &data));
-        fixtures.estimated += bytes.estimated;
-        fixtures.allocated += bytes.allocated;
+        fixtures += bytes;
     }
     let report = format!(
         "stream {stream_total:?} ({:.2}), fixtures {fixtures:?} ({:.2}), by event: {:#?}",

@@ -13,35 +13,14 @@
 use std::collections::BTreeMap;
 
 use persist_benches::traffic::{TrafficConfig, generate};
-use persist_core::gateway::{Applied, Session, to_mutations};
 use persist_core::{
-    Cache, CacheConfig, MemoryStore, MessagePage, Mutation, Query, ReadApi, ResourceKind, Ruleset,
-    Store,
+    Cache, CacheConfig, MemoryStore, MessagePage, Query, ReadApi, ResourceKind, Ruleset, Store,
 };
-use persist_tests::Counting;
+use persist_tests::{Bytes, Counting, mutations_of};
 use serde_json::Value;
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-fn mutations_of(event: &str, data: &Value) -> Vec<Mutation> {
-    match to_mutations(event, data, &Session::default()) {
-        Ok(Applied::Mutations(mutations)) => mutations,
-        _ => Vec::new(),
-    }
-}
-
-#[derive(Default, Debug, Clone, Copy)]
-struct Bytes {
-    estimated: i64,
-    allocated: i64,
-}
-
-impl Bytes {
-    fn ratio(self) -> f64 {
-        self.estimated as f64 / self.allocated as f64
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_hot_tiers_bytes_are_within_a_fifth_of_what_is_allocated() {
@@ -130,8 +109,7 @@ async fn the_hot_tiers_bytes_are_within_a_fifth_of_what_is_allocated() {
             estimated: after.1 - before.1,
             allocated: after.0 - before.0,
         };
-        total.estimated += bytes.estimated;
-        total.allocated += bytes.allocated;
+        total += bytes;
         by_read.insert(name, bytes);
     }
     let report = format!(
