@@ -39,6 +39,8 @@ async fn snapshot(cache: &Persist, g: u64, channel: u64, thread: u64, users: &[u
     fn j(v: impl Serialize) -> Value {
         serde_json::to_value(v).unwrap()
     }
+    // Counts answer what is committed: commit everything the event queued.
+    cache.flush().await.unwrap();
     let g = GuildId::new(g);
     let mut users_out = Vec::new();
     for u in users {
