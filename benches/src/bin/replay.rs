@@ -334,7 +334,9 @@ fn print_tables(results: &[(String, Value)], messages: u64) {
     }
     println!();
     println!(
-        "Reads by tier: answered from memory by the hot tier (`Cache::try_read`) or from the store (a miss, then admitted). The hit rate is of the random reads (a message among the last 10,000 tracked, and its channel's newest 50); the hot reads during ingest add, every millisecond, the newest tracked message and its channel's page when the hot tier holds them."
+        "Reads by tier: answered from memory by the hot tier (`Cache::hot()`, messages shared as `Arc`) or from the store (a miss, then admitted). The hit rate is of the random reads (a message among the last 10,000 tracked, and its channel's newest 50); the hot reads during ingest add, every millisecond, the newest tracked message and its channel's page when the hot tier holds them. Baseline, same run: serenity's own cache reading the newest tracked message the same way while it ingests, p50 / p99 {:.1} / {:.1} µs (its ingest has no writer thread beside it).",
+        f(&serenity_cache, "during_point_p50_us"),
+        f(&serenity_cache, "during_point_p99_us")
     );
     println!();
     println!(
@@ -503,11 +505,49 @@ fn serenity_cache(input: &Path) -> Result<Value, Error> {
     let mut settings = Settings::default();
     // Keep messages as ours does (serenity keeps none by default).
     settings.max_messages = 1_000_000;
-    let cache = Cache::new_with_settings(settings);
+    let cache = Arc::new(Cache::new_with_settings(settings));
+    // Baseline for our hot reads, same run: serenity's cache reading the
+    // newest tracked message (every 64th created) every millisecond while
+    // it ingests, through its getter (a reference, no copy).
+    let newest: Arc<Mutex<Option<(serenity::all::ChannelId, serenity::all::MessageId)>>> =
+        Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let (cache, newest, stop) = (Arc::clone(&cache), Arc::clone(&newest), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            let mut points = Reservoir::new(100_000, 11);
+            while !stop.load(Ordering::Relaxed) {
+                let target = newest.lock().ok().and_then(|n| *n);
+                if let Some((channel, id)) = target {
+                    let t = Instant::now();
+                    let held = cache
+                        .message(channel, id)
+                        .map(std::hint::black_box)
+                        .is_some();
+                    let took = t.elapsed();
+                    if held {
+                        points.push(took);
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            points
+        })
+    };
     let started = Instant::now();
     let mut events = 0u64;
+    let mut created = 0u64;
     for line in lines(input)? {
-        match parse(&line?)? {
+        let event = parse(&line?)?;
+        if let Event::MessageCreate(m) = &event {
+            created += 1;
+            if created.is_multiple_of(64)
+                && let Ok(mut n) = newest.lock()
+            {
+                *n = Some((m.message.channel_id, m.message.id));
+            }
+        }
+        match event {
             Event::Ready(mut e) => drop(e.update(&cache)),
             Event::GuildCreate(mut e) => drop(e.update(&cache)),
             Event::GuildUpdate(mut e) => drop(e.update(&cache)),
@@ -526,6 +566,10 @@ fn serenity_cache(input: &Path) -> Result<Value, Error> {
         events += 1;
     }
     let secs = started.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    let points = reader
+        .join()
+        .map_err(|_| "the serenity cache's reader panicked")?;
     let messages: usize = cache
         .guilds()
         .iter()
@@ -537,9 +581,9 @@ fn serenity_cache(input: &Path) -> Result<Value, Error> {
         .flatten()
         .map(|c| cache.channel_messages(c).map_or(0, |m| m.len()))
         .sum();
-    Ok(
-        json!({"events": events, "seconds": secs, "events_per_s": events as f64 / secs, "messages": messages}),
-    )
+    let mut out = json!({"events": events, "seconds": secs, "events_per_s": events as f64 / secs, "messages": messages});
+    percentiles(points.into_vec(), "during_point", &mut out);
+    Ok(out)
 }
 
 fn rules() -> Result<Ruleset, Error> {
@@ -583,7 +627,7 @@ fn percentiles(mut samples: Vec<Duration>, prefix: &str, out: &mut Value) {
 type Recent = Arc<Mutex<std::collections::VecDeque<(MessageId, ChannelId)>>>;
 
 /// Read latencies: every read as the bot sees it, and split into reads the
-/// hot tier answered from memory (`Cache::try_read`) and reads that went to
+/// hot tier answered from memory (`Cache::hot()`) and reads that went to
 /// the store.
 struct ReadTimes {
     point: Reservoir<Duration>,
@@ -641,8 +685,7 @@ async fn timed_read(
     cold: &mut Reservoir<Duration>,
 ) -> Result<(), Error> {
     let t = Instant::now();
-    if let Some(answer) = persist.cache().try_read(query) {
-        std::hint::black_box(answer);
+    if hot_read(persist, query) {
         let took = t.elapsed();
         all.push(took);
         hot.push(took);
@@ -655,6 +698,28 @@ async fn timed_read(
     Ok(())
 }
 
+/// A read from memory as a bot makes it, through the synchronous getters
+/// (messages shared, not copied); whether the hot tier held the answer.
+fn hot_read(persist: &Persist, query: &persist_core::Query) -> bool {
+    let hot = persist.cache().hot();
+    match *query {
+        persist_core::Query::Message(id) => hot.message(id).map(std::hint::black_box).is_some(),
+        persist_core::Query::ChannelMessages {
+            channel_id,
+            page,
+            limit,
+        } => hot
+            .channel_messages(channel_id, page, limit)
+            .map(std::hint::black_box)
+            .is_some(),
+        _ => persist
+            .cache()
+            .try_read(query)
+            .map(std::hint::black_box)
+            .is_some(),
+    }
+}
+
 /// Reads the newest message and its channel's page from memory, recording
 /// the reads the hot tier answers (the random reads measure the store);
 /// whether the message was held.
@@ -665,21 +730,18 @@ fn newest_read(
     times: &mut ReadTimes,
 ) -> bool {
     let t = Instant::now();
-    let held = persist.cache().try_read(&persist_core::Query::Message(id));
-    let took = t.elapsed();
-    let Some(answer) = held else {
+    let point = persist_core::Query::Message(id);
+    if !hot_read(persist, &point) {
         return false;
-    };
-    std::hint::black_box(answer);
-    times.hot_point.push(took);
+    }
+    times.hot_point.push(t.elapsed());
     let t = Instant::now();
     let page = persist_core::Query::ChannelMessages {
         channel_id: channel,
         page: MessagePage::Latest,
         limit: 50,
     };
-    if let Some(answer) = persist.cache().try_read(&page) {
-        std::hint::black_box(answer);
+    if hot_read(persist, &page) {
         times.hot_page.push(t.elapsed());
     }
     true

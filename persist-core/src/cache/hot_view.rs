@@ -1,6 +1,8 @@
 //! Synchronous typed reads of what the hot tier holds: serenity's `Cache`
 //! getters are synchronous and bot code relies on that.
 
+use std::sync::Arc;
+
 use crate::model::{
     Channel, CurrentUser, Emoji, Guild, Member, Message, Presence, Role, ScheduledEvent,
     StageInstance, Sticker, ThreadMember, User, VoiceState,
@@ -15,7 +17,8 @@ use super::Cache;
 /// The hot tier's answers, without waiting: each getter returns `None`
 /// when the answer is not in memory (the async getter of
 /// [`ReadApi`](crate::ReadApi) then reads the store), and `Some(answer)`
-/// otherwise, where the answer is what the async getter would return.
+/// otherwise, where the answer is what the async getter would return
+/// (messages come shared, as `Arc<Message>`, so a page costs no copy).
 /// Made by [`Cache::hot`].
 ///
 /// ```
@@ -71,15 +74,31 @@ impl HotView<'_> {
         /// A guild's threads, by id.
         guild_threads(guild_id: GuildId) -> Vec<Channel>, Query::GuildThreads(guild_id), Channels
     );
-    hot_getter!(
-        /// A message by id.
-        message(id: MessageId) -> Option<Message>, Query::Message(id), Message
-    );
-    hot_getter!(
-        /// A page of a channel's messages, newest first.
-        channel_messages(channel_id: ChannelId, page: MessagePage, limit: usize) -> Vec<Message>,
-        Query::ChannelMessages { channel_id, page, limit }, Messages
-    );
+    /// A message by id, shared with memory rather than copied (an `Arc`
+    /// derefs to the message; `Arc::unwrap_or_clone` gives one to own).
+    pub fn message(&self, id: MessageId) -> Option<Option<Arc<Message>>> {
+        let held = self.cache.inner.hot_message(id)?;
+        let oldest = self.cache.oldest_kept_message();
+        Some(held.filter(|m| oldest.is_none_or(|oldest| m.id >= oldest)))
+    }
+
+    /// A page of a channel's messages, newest first, shared with memory
+    /// rather than copied.
+    pub fn channel_messages(
+        &self,
+        channel_id: ChannelId,
+        page: MessagePage,
+        limit: usize,
+    ) -> Option<Vec<Arc<Message>>> {
+        let mut held = self
+            .cache
+            .inner
+            .hot_channel_messages(channel_id, page, limit)?;
+        if let Some(oldest) = self.cache.oldest_kept_message() {
+            held.retain(|m| m.id >= oldest);
+        }
+        Some(held)
+    }
     hot_getter!(
         /// A user by id.
         user(id: UserId) -> Option<User>, Query::User(id), User

@@ -44,6 +44,23 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Tries before a reader sleeps on a contended lock (a few microseconds).
+const READ_SPINS: u32 = 2_000;
+
+/// Locks for a read: spins while the holder (a push, a few microseconds)
+/// finishes rather than sleeping at once, since waking a sleeping thread on
+/// a busy machine costs far longer than the wait.
+pub(crate) fn lock_for_read<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    for _ in 0..READ_SPINS {
+        match mutex.try_lock() {
+            Ok(guard) => return guard,
+            Err(std::sync::TryLockError::Poisoned(e)) => return e.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => std::hint::spin_loop(),
+        }
+    }
+    lock(mutex)
+}
+
 /// The batch the writer is committing, in apply order: visible to readers
 /// until it settles.
 pub(crate) type InFlight = Option<Committing>;

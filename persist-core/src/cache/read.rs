@@ -2,29 +2,69 @@
 //! else from the store with the queued mutations on top, admitting what it
 //! read into the hot tier.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::SystemTime;
 
 /// Reads of counts tried without the commit gate before one takes it.
 const OPTIMISTIC_READS: u32 = 3;
 
-use crate::{Answer, ChannelId, Mutation, Query, Result};
+use crate::model::Message;
+use crate::{Answer, ChannelId, MessageId, MessagePage, Mutation, Query, Result};
 
 use super::hot::{LoadTicket, Whole};
-use super::queue::{InFlight, Segment, lock};
+use super::queue::{InFlight, Segment, lock, lock_for_read};
 use super::stats::Counters;
 use super::{Cache, Inner, overlay};
 
 impl Inner {
-    /// The answer from memory, or `None`; counts the hit or miss.
+    /// The answer from memory, or `None`; counts the hit or miss. Messages
+    /// are copied after the lock is released.
     pub(super) fn read_hot(&self, query: &Query) -> Option<Answer> {
-        let answer = lock(&self.hot).answer(query);
-        let counter = match answer {
-            Some(_) => &self.counters.hot_hits,
-            None => &self.counters.hot_misses,
+        match *query {
+            Query::Message(id) => self
+                .hot_message(id)
+                .map(|m| Answer::Message(m.map(Arc::unwrap_or_clone))),
+            Query::ChannelMessages {
+                channel_id,
+                page,
+                limit,
+            } => self
+                .hot_channel_messages(channel_id, page, limit)
+                .map(|p| Answer::Messages(p.into_iter().map(Arc::unwrap_or_clone).collect())),
+            _ => {
+                let answer = lock_for_read(&self.hot).answer(query);
+                self.count_hot(answer.is_some());
+                answer
+            }
+        }
+    }
+
+    /// A message from memory, shared; counts the hit or miss.
+    pub(super) fn hot_message(&self, id: MessageId) -> Option<Option<Arc<Message>>> {
+        let held = lock_for_read(&self.hot).message(id);
+        self.count_hot(held.is_some());
+        held
+    }
+
+    /// A page of messages from memory, shared; counts the hit or miss.
+    pub(super) fn hot_channel_messages(
+        &self,
+        channel_id: ChannelId,
+        page: MessagePage,
+        limit: usize,
+    ) -> Option<Vec<Arc<Message>>> {
+        let held = lock_for_read(&self.hot).channel_messages(channel_id, page, limit);
+        self.count_hot(held.is_some());
+        held
+    }
+
+    fn count_hot(&self, hit: bool) {
+        let counter = match hit {
+            true => &self.counters.hot_hits,
+            false => &self.counters.hot_misses,
         };
         Counters::add(counter, 1);
-        answer
     }
 
     /// Evicts down to what the budget leaves after the queue's bytes.
@@ -291,9 +331,15 @@ impl Cache {
         }
     }
 
+    /// The oldest message the age limit keeps: older ones are hidden from
+    /// reads until the writer's next prune removes them.
+    pub(super) fn oldest_kept_message(&self) -> Option<MessageId> {
+        self.inner.rules.oldest_kept_message(SystemTime::now())
+    }
+
     /// Hides messages past the age limit that the next prune will remove.
     pub(super) fn drop_expired(&self, answer: Answer) -> Answer {
-        let Some(oldest) = self.inner.rules.oldest_kept_message(SystemTime::now()) else {
+        let Some(oldest) = self.oldest_kept_message() else {
             return answer;
         };
         match answer {

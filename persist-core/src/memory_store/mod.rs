@@ -2,8 +2,10 @@
 //! space of read overlays. Batches apply through the shared semantics
 //! ([`crate::write::plan`]); its engine is [`objects`].
 
+mod messages;
 mod objects;
 
+pub(crate) use messages::ChannelMessages;
 pub(crate) use objects::{Committed, Data};
 
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};

@@ -3,7 +3,9 @@
 //! store and the cache's hot tier both keep their objects in one.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
+use super::messages::{ChannelMessages, Messages};
 use crate::entity::{EntityKey, Record};
 use crate::model::{
     Channel, CurrentUser, Emoji, Guild, Member, Message, Presence, Role, ScheduledEvent,
@@ -60,13 +62,6 @@ impl<S: Ord + Copy, K: Ord + Copy, V> Scoped<S, K, V> {
         let (scope, value) = self.items.remove(key)?;
         self.unindex(scope, *key);
         Some(value)
-    }
-
-    fn keys_in(&self, scope: &S) -> Vec<K> {
-        self.index
-            .get(scope)
-            .map(|keys| keys.iter().copied().collect())
-            .unwrap_or_default()
     }
 
     /// The keys of a scope as entity keys, ascending.
@@ -129,7 +124,7 @@ pub(crate) struct Data {
     channels: Scoped<Option<GuildId>, ChannelId, Channel>,
     // Invariant: (parent, thread) for every stored thread with a parent.
     threads_by_parent: BTreeSet<(ChannelId, ChannelId)>,
-    messages: Scoped<ChannelId, MessageId, Message>,
+    messages: Messages,
     users: BTreeMap<UserId, User>,
     members: PerUser<GuildId, Member>,
     // Invariant: (user, guild) for every stored member.
@@ -158,7 +153,7 @@ impl Data {
             EntityKey::CurrentUser => Record::CurrentUser(self.current_user.clone()?),
             EntityKey::Guild(id) => Record::Guild(self.guilds.get(id)?.clone()),
             EntityKey::Channel(id) => Record::Channel(self.channels.get(id)?.clone()),
-            EntityKey::Message(id) => Record::Message(self.messages.get(id)?.clone()),
+            EntityKey::Message(id) => Record::Message(Message::clone(self.messages.get(id)?)),
             EntityKey::User(id) => Record::User(self.users.get(id)?.clone()),
             EntityKey::Member(g, u) => Record::Member(per_user_get(&self.members, g, u)?.clone()),
             EntityKey::Role(id) => Record::Role(self.roles.get(id)?.clone()),
@@ -201,7 +196,7 @@ impl Data {
                 }
                 self.channels.insert(v.guild_id, v.id, v);
             }
-            Record::Message(v) => self.messages.insert(v.channel_id, v.id, v),
+            Record::Message(v) => self.messages.insert(v),
             Record::User(v) => {
                 self.users.insert(v.id, v);
             }
@@ -284,7 +279,7 @@ impl Data {
             self.upsert(record.into_owned());
         }
         for (channel, keep) in changes.trims {
-            let ids = self.messages.keys_in(&channel);
+            let ids = self.messages.ids_in(&channel);
             let excess = ids.len().saturating_sub(keep as usize);
             for id in &ids[..excess] {
                 self.messages.remove(id);
@@ -310,20 +305,23 @@ impl Data {
                 .range((parent, ChannelId::new(0))..=(parent, ChannelId::new(u64::MAX)))
                 .map(|(_, thread)| EntityKey::Channel(*thread))
                 .collect(),
-            Scope::ChannelMessages(c) => self.messages.entity_keys(&c, EntityKey::Message),
+            Scope::ChannelMessages(c) => self
+                .messages
+                .ids_in(&c)
+                .into_iter()
+                .map(EntityKey::Message)
+                .collect(),
             // Messages whose channel is not cached still name their guild.
             Scope::GuildMessages(g) => self
                 .messages
-                .items
-                .iter()
-                .filter(|(_, (_, m))| m.guild_id == Some(g))
+                .all()
+                .filter(|(_, m)| m.guild_id == Some(g))
                 .map(|(id, _)| EntityKey::Message(*id))
                 .collect(),
             Scope::MessagesBefore(before) => self
                 .messages
-                .items
-                .range(..before)
-                .map(|(id, _)| EntityKey::Message(*id))
+                .older_than(before)
+                .map(|id| EntityKey::Message(*id))
                 .collect(),
             Scope::GuildMembers(g) => users(&self.members, &g, |u| EntityKey::Member(g, u)),
             Scope::AllMembers => self
@@ -359,54 +357,24 @@ impl Data {
         }
     }
 
-    fn channel_messages(
+    /// A page of a channel's messages, newest first, as held.
+    pub(crate) fn shared_channel_messages(
         &self,
         channel: ChannelId,
         page: MessagePage,
         limit: usize,
-    ) -> Vec<Message> {
-        let Some(ids) = self.messages.index.get(&channel) else {
-            return Vec::new();
-        };
-        let fetch = |id: &MessageId| self.messages.get(id).cloned();
-        match page {
-            MessagePage::Latest => ids.iter().rev().take(limit).filter_map(fetch).collect(),
-            MessagePage::Before(before) => ids
-                .range(..before)
-                .rev()
-                .take(limit)
-                .filter_map(fetch)
-                .collect(),
-            MessagePage::After(after) => {
-                let mut page: Vec<Message> = ids
-                    .range((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded))
-                    .take(limit)
-                    .filter_map(fetch)
-                    .collect();
-                page.reverse();
-                page
-            }
-            MessagePage::Around(around) => {
-                let newer = limit / 2;
-                let mut page: Vec<Message> = ids
-                    .range((
-                        std::ops::Bound::Excluded(around),
-                        std::ops::Bound::Unbounded,
-                    ))
-                    .take(newer)
-                    .filter_map(fetch)
-                    .collect();
-                page.reverse();
-                let older = limit - newer;
-                page.extend(ids.range(..=around).rev().take(older).filter_map(fetch));
-                page
-            }
-        }
+    ) -> Vec<Arc<Message>> {
+        self.messages.page(channel, page, limit)
     }
 
-    /// The ids of a channel's stored messages, ascending.
-    pub(crate) fn channel_message_ids(&self, channel: ChannelId) -> Option<&BTreeSet<MessageId>> {
-        self.messages.index.get(&channel)
+    /// A message as held.
+    pub(crate) fn shared_message(&self, id: MessageId) -> Option<Arc<Message>> {
+        self.messages.get(&id).cloned()
+    }
+
+    /// A channel's stored messages, ascending by id.
+    pub(crate) fn channel_messages(&self, channel: ChannelId) -> Option<&ChannelMessages> {
+        self.messages.in_channel(&channel)
     }
 
     pub(crate) fn read(&self, query: &Query) -> Answer {
@@ -431,12 +399,17 @@ impl Data {
                     .cloned()
                     .collect(),
             ),
-            Query::Message(id) => Answer::Message(self.messages.get(id).cloned()),
+            Query::Message(id) => Answer::Message(self.messages.get(id).map(|m| Message::clone(m))),
             Query::ChannelMessages {
                 channel_id,
                 page,
                 limit,
-            } => Answer::Messages(self.channel_messages(*channel_id, *page, *limit)),
+            } => Answer::Messages(
+                self.shared_channel_messages(*channel_id, *page, *limit)
+                    .into_iter()
+                    .map(Arc::unwrap_or_clone)
+                    .collect(),
+            ),
             Query::User(id) => Answer::User(self.users.get(id).cloned()),
             Query::Member(g, u) => Answer::Member(per_user_get(&self.members, g, u).cloned()),
             Query::GuildMembers {

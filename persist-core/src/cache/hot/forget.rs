@@ -96,7 +96,7 @@ impl HotTier {
             .collect();
         for key in keys {
             if let EntityKey::Message(id) = key
-                && let Some(Record::Message(m)) = self.objects.get(&EntityKey::Message(id))
+                && let Some(m) = self.objects.shared_message(id)
             {
                 self.drop_window(m.channel_id);
             }

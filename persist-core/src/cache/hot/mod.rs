@@ -18,9 +18,11 @@ mod tally;
 mod whole;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use crate::entity::{EntityKey, Record};
 use crate::memory_store::{Committed, Data};
+use crate::model::Message;
 use crate::write;
 use crate::{
     Answer, ChannelId, GuildId, MessageId, MessagePage, Mutation, Query, ResourceKind, UserId,
@@ -270,20 +272,20 @@ impl HotTier {
     /// Cuts a channel's window to its newest `keep` messages, as the store
     /// does when it trims (a cap), or as the window's size requires.
     fn trim_window(&mut self, channel: ChannelId, keep: usize) {
-        let Some(ids) = self.objects.channel_message_ids(channel) else {
+        let Some(ids) = self.objects.channel_messages(channel) else {
             return;
         };
         if ids.len() <= keep {
             return;
         }
-        let excess: Vec<MessageId> = ids.iter().take(ids.len() - keep).copied().collect();
+        let excess: Vec<MessageId> = ids.keys().take(ids.len() - keep).copied().collect();
         for id in excess {
             self.remove(&EntityKey::Message(id));
         }
         let bottom = self
             .objects
-            .channel_message_ids(channel)
-            .and_then(|ids| ids.first().copied());
+            .channel_messages(channel)
+            .and_then(|ids| ids.keys().next().copied());
         if let Some(held) = self.windows.get_mut(&channel) {
             // Nothing left: the store kept nothing either (a cap of 0).
             held.window.bottom = bottom;
@@ -323,8 +325,8 @@ impl HotTier {
         self.lru.forget(held.tick);
         let ids: Vec<MessageId> = self
             .objects
-            .channel_message_ids(channel)
-            .map(|ids| ids.iter().copied().collect())
+            .channel_messages(channel)
+            .map(|ids| ids.keys().copied().collect())
             .unwrap_or_default();
         if !ids.is_empty() {
             self.tally.evicted(ResourceKind::MESSAGES);
@@ -364,40 +366,71 @@ impl HotTier {
 
     /// Answers a read from memory, or `None` if it needs the store.
     pub(super) fn answer(&mut self, query: &Query) -> Option<Answer> {
+        self.holds(query).then(|| self.objects.read(query))
+    }
+
+    /// A message from memory, shared rather than copied: `None` if it
+    /// needs the store, `Some(None)` if it is known not to exist.
+    pub(super) fn message(&mut self, id: MessageId) -> Option<Option<Arc<Message>>> {
+        self.holds(&Query::Message(id))
+            .then(|| self.objects.shared_message(id))
+    }
+
+    /// A page of a channel's messages from memory, shared rather than
+    /// copied, or `None` if it needs the store.
+    pub(super) fn channel_messages(
+        &mut self,
+        channel_id: ChannelId,
+        page: MessagePage,
+        limit: usize,
+    ) -> Option<Vec<Arc<Message>>> {
+        let query = Query::ChannelMessages {
+            channel_id,
+            page,
+            limit,
+        };
+        self.holds(&query).then(|| {
+            self.objects
+                .shared_channel_messages(channel_id, page, limit)
+        })
+    }
+
+    /// Whether memory holds the answer to a read; marks what it uses as
+    /// recently used.
+    fn holds(&mut self, query: &Query) -> bool {
         match *query {
-            Query::Counts | Query::GuildIds | Query::UserGuilds(_) => return None,
+            Query::Counts | Query::GuildIds | Query::UserGuilds(_) => false,
             Query::ChannelMessages {
                 channel_id,
                 page,
                 limit,
             } => {
-                let held = self.windows.get(&channel_id)?;
+                let Some(held) = self.windows.get(&channel_id) else {
+                    return false;
+                };
                 let empty = Default::default();
-                let ids = self
-                    .objects
-                    .channel_message_ids(channel_id)
-                    .unwrap_or(&empty);
+                let ids = self.objects.channel_messages(channel_id).unwrap_or(&empty);
                 if !held.window.answers(ids, page, limit) {
-                    return None;
+                    return false;
                 }
                 self.touch_window(channel_id);
+                true
             }
             _ => {
                 if let Some(whole) = Whole::read_by(query) {
-                    if !self.wholes.contains(&whole) {
-                        return None;
-                    }
+                    return self.wholes.contains(&whole);
+                }
+                let Some(key) = point_key(query) else {
+                    return false;
+                };
+                if let Some(held) = self.held.get(&key).copied() {
+                    self.touch(key, held);
+                    true
                 } else {
-                    let key = point_key(query)?;
-                    if let Some(held) = self.held.get(&key).copied() {
-                        self.touch(key, held);
-                    } else if !Whole::of_key(&key).is_some_and(|w| self.wholes.contains(&w)) {
-                        return None;
-                    }
+                    Whole::of_key(&key).is_some_and(|w| self.wholes.contains(&w))
                 }
             }
         }
-        Some(self.objects.read(query))
     }
 
     fn touch(&mut self, key: EntityKey, held: Held) {
@@ -407,7 +440,7 @@ impl HotTier {
                 h.tick = tick;
             }
         } else if let EntityKey::Message(id) = key
-            && let Some(Record::Message(m)) = self.objects.get(&EntityKey::Message(id))
+            && let Some(m) = self.objects.shared_message(id)
         {
             self.touch_window(m.channel_id);
         }

@@ -2,10 +2,10 @@
 //! ([`Whole`]) and the newest messages of a channel ([`Window`]). Only these
 //! let it answer a list read, or say an object is absent, without the store.
 
-use std::collections::BTreeSet;
 use std::ops::Bound;
 
 use crate::entity::{EntityKey, Record};
+use crate::memory_store::ChannelMessages;
 use crate::{ChannelId, GuildId, MessageId, MessagePage, Query};
 
 /// A set of objects the hot tier holds every one of (as the store and the
@@ -115,12 +115,7 @@ impl Window {
 
     /// Whether the held messages `ids` answer a page read exactly as the
     /// store (with the queue applied) would.
-    pub(super) fn answers(
-        &self,
-        ids: &BTreeSet<MessageId>,
-        page: MessagePage,
-        limit: usize,
-    ) -> bool {
+    pub(super) fn answers(&self, ids: &ChannelMessages, page: MessagePage, limit: usize) -> bool {
         let Some(bottom) = self.bottom else {
             return true;
         };
@@ -144,8 +139,10 @@ impl Window {
 mod tests {
     use super::*;
 
-    fn ids(range: std::ops::Range<u64>) -> BTreeSet<MessageId> {
-        range.map(MessageId::new).collect()
+    fn ids(range: std::ops::Range<u64>) -> ChannelMessages {
+        range
+            .map(|id| (MessageId::new(id), std::sync::Arc::default()))
+            .collect()
     }
 
     #[test]
