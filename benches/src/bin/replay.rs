@@ -815,14 +815,18 @@ impl Store for StalledStore {
 
 /// The adapter over `store`, with the replay's ruleset and this queue budget.
 fn persist_over(store: Arc<dyn Store>, queue_budget: usize) -> Result<Persist, Error> {
+    let defaults = CacheConfig::default();
     let config = CacheConfig {
         queue_memory_budget: queue_budget,
-        // The hot tier keeps its default share however large the queue is
-        // let grow (one budget: what the queue holds, the hot tier gives up).
-        memory_budget: CacheConfig::default().memory_budget + queue_budget,
+        // The default budgets at the default queue budget; a larger queue
+        // budget is added on top, so the hot tier keeps its default share
+        // however large the queue is let grow (one budget: what the queue
+        // holds, the hot tier gives up).
+        memory_budget: defaults.memory_budget
+            + queue_budget.saturating_sub(defaults.queue_memory_budget),
         // The runs measure until durable, however long the backlog takes.
         flush_timeout: Duration::from_secs(3600),
-        ..CacheConfig::default()
+        ..defaults
     };
     Ok(Persist::new(Cache::from_arc(store, rules()?, config)?))
 }
