@@ -6,10 +6,13 @@ mod coalesce;
 mod config;
 mod hot;
 mod hot_view;
+mod memory;
 mod overlay;
 mod producer;
+mod push;
 mod queue;
 mod read;
+mod resync;
 mod shed;
 mod stats;
 mod writer;
@@ -28,12 +31,11 @@ pub use hot_view::HotView;
 pub use producer::Producer;
 pub use stats::{CacheStats, DeadLetter};
 
-use crate::heap_size::queued_bytes;
 use crate::{
     Answer, Error, GuildId, Mutation, Query, ReadApi, ResourceKind, Result, Ruleset, Store,
 };
 use hot::HotTier;
-use queue::{Lane, PushError, Queue, lock};
+use queue::{Lane, Queue, lock};
 use stats::Counters;
 
 pub(crate) struct Inner {
@@ -97,108 +99,6 @@ impl Inner {
 
     fn lock_dead_letters(&self) -> MutexGuard<'_, VecDeque<DeadLetter>> {
         lock(&self.dead_letters)
-    }
-
-    /// The mutation as the ruleset keeps it, or `None` (counted) when
-    /// nothing of it is cached.
-    ///
-    /// A mutation no store could read back (nested deeper than
-    /// [`MAX_NESTING`](crate::MAX_NESTING)) goes to the dead-letter list.
-    fn admit(&self, mutation: Mutation, now: SystemTime) -> Option<Mutation> {
-        let kept = self.rules.filter(mutation, now);
-        match kept {
-            None => Counters::add(&self.counters.filtered, 1),
-            Some(mutation) if !crate::nesting::mutation_within_limit(&mutation) => {
-                self.reject(mutation, crate::nesting::TooDeep.to_string());
-                return None;
-            }
-            Some(_) => {}
-        }
-        kept
-    }
-
-    /// Keeps a mutation the store cannot take in the dead-letter list,
-    /// counted and logged.
-    fn reject(&self, mutation: Mutation, error: String) {
-        Counters::add(&self.counters.rejected, 1);
-        lock(&self.hot).forget(&mutation);
-        tracing::error!(
-            backend = self.store.backend(),
-            %error,
-            mutation = ?mutation,
-            "mutation could not be stored; kept in the dead-letter list"
-        );
-        let mut dead = self.lock_dead_letters();
-        if dead.len() >= self.config.dead_letter_capacity {
-            dead.pop_front();
-            Counters::add(&self.counters.dead_letters_dropped, 1);
-            tracing::error!("dead-letter list full; the oldest entry was dropped");
-        }
-        dead.push_back(DeadLetter { mutation, error });
-    }
-
-    /// Filters, sheds if over budget (a requested answer's lists are kept
-    /// whole), and queues; never waits.
-    fn push(
-        &self,
-        lane: &Lane,
-        mutations: impl IntoIterator<Item = Mutation>,
-        origin: Origin,
-    ) -> Result<()> {
-        let now = SystemTime::now();
-        for mutation in mutations {
-            match self.admit(mutation, now) {
-                Some(list @ Mutation::UpsertMany(_)) if origin == Origin::RequestedResync => {
-                    self.queue_one(lane, list, false)?
-                }
-                Some(mutation) => self.push_one(lane, mutation, false)?,
-                None => {}
-            }
-        }
-        Ok(())
-    }
-
-    /// Queues one filtered mutation, or sheds it; `reserved`: its slot is
-    /// already counted.
-    fn push_one(&self, lane: &Lane, mutation: Mutation, reserved: bool) -> Result<()> {
-        let Some(mutation) = self.shed_incoming(mutation) else {
-            if reserved {
-                self.queue.unreserve();
-            }
-            return Ok(());
-        };
-        self.queue_one(lane, mutation, reserved)
-    }
-
-    /// Queues one mutation as it is (nothing shed).
-    fn queue_one(&self, lane: &Lane, mutation: Mutation, reserved: bool) -> Result<()> {
-        let bytes = queued_bytes(&mutation);
-        let len = {
-            let mut hot = lock(&self.hot);
-            if self.queue.closed.load(Ordering::Acquire) {
-                return Err(Error::Closed);
-            }
-            hot.apply(&mutation);
-            let len = self
-                .queue
-                .push(lane, mutation, bytes, reserved)
-                .map_err(|e| match e {
-                    PushError::Closed => Error::Closed,
-                })?;
-            self.fit_hot(&mut hot);
-            len
-        };
-        Counters::add(&self.counters.enqueued, 1);
-        if len > self.config.queue_capacity {
-            Counters::add(&self.counters.over_capacity, 1);
-        }
-        self.counters
-            .queue_high_water
-            .fetch_max(len, Ordering::Relaxed);
-        if len == 1 || len == self.config.batch_size {
-            self.wake.notify_one();
-        }
-        Ok(())
     }
 }
 
@@ -386,84 +286,9 @@ impl Cache {
         Producer::new(self.clone(), self.inner.queue.lane())
     }
 
-    /// Guilds whose writes were shed (the queue was over its memory budget)
-    /// and not re-synced since, with what must be brought back.
-    pub fn stale_guilds(&self) -> Vec<(GuildId, ResourceKind)> {
-        let mut stale: Vec<_> = lock(&self.inner.stale)
-            .iter()
-            .map(|(g, kinds)| (*g, kinds.iter().map(|(k, _)| *k).collect()))
-            .collect();
-        stale.sort_unstable_by_key(|(g, _)| *g);
-        stale
-    }
-
-    /// Records that `kinds` of a guild were re-synced, by an answer that
-    /// was complete when it was queued (a GUILD_CREATE).
-    pub fn mark_resynced(&self, guild_id: GuildId, kinds: ResourceKind) {
-        self.mark_resynced_since(guild_id, kinds, u64::MAX);
-    }
-
-    /// The mark to take when asking for a resync whose answer arrives over
-    /// time (a member request's chunks), for
-    /// [`mark_resynced_since`](Cache::mark_resynced_since).
-    pub fn shed_mark(&self) -> u64 {
-        self.inner.shed_marks.load(Ordering::Acquire)
-    }
-
-    /// Records that `kinds` of a guild were re-synced by an answer asked
-    /// for at `mark` (from [`shed_mark`](Cache::shed_mark)): a kind of the
-    /// guild shed after the mark (part of the answer, or a change after it)
-    /// stays stale, to be asked for again.
-    ///
-    /// ```
-    /// use persist_core::{Cache, GuildId, MemoryStore, Migrations, ResourceKind};
-    /// # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
-    /// let cache = Cache::new(MemoryStore::open(&Migrations::new()).await?, Default::default(), Default::default())?;
-    /// let mark = cache.shed_mark();
-    /// // ... every chunk of the guild's member list arrived and was queued ...
-    /// cache.mark_resynced_since(GuildId::new(1), ResourceKind::MEMBERS, mark);
-    /// assert!(cache.stale_guilds().is_empty());
-    /// # cache.shutdown().await?;
-    /// # Ok::<(), persist_core::Error>(())
-    /// # }).unwrap();
-    /// ```
-    pub fn mark_resynced_since(&self, guild_id: GuildId, kinds: ResourceKind, mark: u64) {
-        let mut stale = lock(&self.inner.stale);
-        if let Some(left) = stale.get_mut(&guild_id) {
-            left.retain(|(kind, shed_at)| !(kinds.contains(*kind) && *shed_at <= mark));
-            if left.is_empty() {
-                stale.remove(&guild_id);
-            }
-        }
-    }
-
-    /// Whether the cache can take a resync now: the queue is back under its
-    /// memory budget and the last commit succeeded.
-    pub fn ready_for_resync(&self) -> bool {
-        !self.inner.shedding.load(Ordering::Acquire) && self.inner.healthy.load(Ordering::Acquire)
-    }
-
     /// Whether [`shutdown`](Cache::shutdown) was called.
     pub fn is_closed(&self) -> bool {
         self.inner.queue.closed.load(Ordering::Acquire)
-    }
-
-    /// Waits until guilds are stale and the cache can take a resync (the
-    /// queue is back under its budget and the last commit succeeded), then
-    /// returns them; `Err(Closed)` after shutdown. (It holds the cache while
-    /// it waits.)
-    pub async fn wait_for_resync(&self) -> Result<Vec<(GuildId, ResourceKind)>> {
-        loop {
-            let ready = self.inner.resync_ready.notified();
-            if self.inner.queue.closed.load(Ordering::Acquire) {
-                return Err(Error::Closed);
-            }
-            let stale = self.stale_guilds();
-            if !stale.is_empty() && self.ready_for_resync() {
-                return Ok(stale);
-            }
-            ready.await;
-        }
     }
 
     /// Returns once everything enqueued before the call is durable. Fails
@@ -575,90 +400,6 @@ impl Cache {
                 error: reason.clone(),
             }));
         Err(Error::NotCommitted { count })
-    }
-
-    /// The pipeline's counters and health.
-    pub fn stats(&self) -> CacheStats {
-        let c = &self.inner.counters;
-        let in_flight = lock(&self.inner.queue.in_flight)
-            .as_ref()
-            .map_or(0, |c| c.pending().len());
-        let queued = self
-            .inner
-            .queue
-            .len
-            .load(Ordering::Acquire)
-            .saturating_sub(in_flight);
-        CacheStats {
-            backend: self.inner.store.backend(),
-            enqueued: Counters::get(&c.enqueued),
-            filtered: Counters::get(&c.filtered),
-            coalesced: Counters::get(&c.coalesced),
-            queued,
-            queue_bytes: self.inner.queue.bytes.load(Ordering::Acquire),
-            shed: c.shed(),
-            shedding: self.inner.shedding.load(Ordering::Acquire),
-            queue_high_water: c.queue_high_water.load(Ordering::Relaxed),
-            over_capacity: Counters::get(&c.over_capacity),
-            in_flight,
-            batches_committed: Counters::get(&c.batches_committed),
-            mutations_committed: Counters::get(&c.mutations_committed),
-            commit_failures: Counters::get(&c.commit_failures),
-            rejected: Counters::get(&c.rejected),
-            dead_letters: self.inner.lock_dead_letters().len(),
-            dead_letters_dropped: Counters::get(&c.dead_letters_dropped),
-            healthy: self.inner.healthy.load(Ordering::Relaxed),
-            last_error: self.inner.lock_last_error().clone(),
-            memory_budget: self.inner.memory_budget.load(Ordering::Acquire),
-            hot: HotStats {
-                hits: Counters::get(&c.hot_hits),
-                misses: Counters::get(&c.hot_misses),
-                ..lock(&self.inner.hot).stats()
-            },
-        }
-    }
-
-    /// Keeps something in memory whatever the budget (a channel a ticket
-    /// system watches, a member a moderation tool reads on every message).
-    /// It is loaded on its first read and never evicted until
-    /// [`unpin`](Cache::unpin)ned.
-    ///
-    /// ```
-    /// use persist_core::{Cache, ChannelId, MemoryStore, Migrations, Pin};
-    /// # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
-    /// let cache = Cache::new(MemoryStore::open(&Migrations::new()).await?, Default::default(), Default::default())?;
-    /// cache.pin(Pin::ChannelMessages(ChannelId::new(10)));
-    /// # cache.shutdown().await?;
-    /// # Ok::<(), persist_core::Error>(())
-    /// # }).unwrap();
-    /// ```
-    pub fn pin(&self, pin: Pin) {
-        lock(&self.inner.hot).pin(pin);
-    }
-
-    /// Lets a pinned object be evicted again.
-    pub fn unpin(&self, pin: Pin) {
-        lock(&self.inner.hot).unpin(pin);
-    }
-
-    /// Changes the memory budget (see [`CacheConfig::memory_budget`]);
-    /// a smaller one evicts at once. Nothing evicted is lost: it is in the
-    /// store, or queued for it.
-    ///
-    /// ```
-    /// use persist_core::{Cache, MemoryStore, Migrations};
-    /// # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
-    /// let cache = Cache::new(MemoryStore::open(&Migrations::new()).await?, Default::default(), Default::default())?;
-    /// cache.set_memory_budget(64 << 20);
-    /// assert_eq!(cache.stats().memory_budget, 64 << 20);
-    /// # cache.shutdown().await?;
-    /// # Ok::<(), persist_core::Error>(())
-    /// # }).unwrap();
-    /// ```
-    pub fn set_memory_budget(&self, bytes: usize) {
-        self.inner.memory_budget.store(bytes, Ordering::Release);
-        let mut hot = lock(&self.inner.hot);
-        self.inner.fit_hot(&mut hot);
     }
 
     /// Mutations that could not be stored after retries, oldest first. They

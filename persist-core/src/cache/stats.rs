@@ -6,6 +6,9 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use crate::entity::Record;
 use crate::{GuildId, Mutation, ResourceKind};
 
+use super::hot::HotStats;
+use super::queue::lock;
+
 /// A snapshot of the pipeline's counters (see `Cache::stats`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CacheStats {
@@ -195,5 +198,48 @@ impl Counters {
 
     pub fn get(counter: &AtomicU64) -> u64 {
         counter.load(Ordering::Relaxed)
+    }
+}
+
+impl super::Cache {
+    /// The pipeline's counters and health.
+    pub fn stats(&self) -> CacheStats {
+        let c = &self.inner.counters;
+        let in_flight = lock(&self.inner.queue.in_flight)
+            .as_ref()
+            .map_or(0, |c| c.pending().len());
+        let queued = self
+            .inner
+            .queue
+            .len
+            .load(Ordering::Acquire)
+            .saturating_sub(in_flight);
+        CacheStats {
+            backend: self.inner.store.backend(),
+            enqueued: Counters::get(&c.enqueued),
+            filtered: Counters::get(&c.filtered),
+            coalesced: Counters::get(&c.coalesced),
+            queued,
+            queue_bytes: self.inner.queue.bytes.load(Ordering::Acquire),
+            shed: c.shed(),
+            shedding: self.inner.shedding.load(Ordering::Acquire),
+            queue_high_water: c.queue_high_water.load(Ordering::Relaxed),
+            over_capacity: Counters::get(&c.over_capacity),
+            in_flight,
+            batches_committed: Counters::get(&c.batches_committed),
+            mutations_committed: Counters::get(&c.mutations_committed),
+            commit_failures: Counters::get(&c.commit_failures),
+            rejected: Counters::get(&c.rejected),
+            dead_letters: self.inner.lock_dead_letters().len(),
+            dead_letters_dropped: Counters::get(&c.dead_letters_dropped),
+            healthy: self.inner.healthy.load(Ordering::Relaxed),
+            last_error: self.inner.lock_last_error().clone(),
+            memory_budget: self.inner.memory_budget.load(Ordering::Acquire),
+            hot: HotStats {
+                hits: Counters::get(&c.hot_hits),
+                misses: Counters::get(&c.hot_misses),
+                ..lock(&self.inner.hot).stats()
+            },
+        }
     }
 }
