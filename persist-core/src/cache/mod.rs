@@ -12,6 +12,7 @@ mod producer;
 mod push;
 mod queue;
 mod read;
+mod relevance;
 mod resync;
 mod shed;
 mod stats;

@@ -15,7 +15,7 @@ use crate::{Answer, ChannelId, MessageId, MessagePage, Mutation, Query, Result};
 use super::hot::{LoadTicket, Whole};
 use super::queue::{InFlight, Segment, lock, lock_for_read};
 use super::stats::Counters;
-use super::{Cache, Inner, overlay};
+use super::{Cache, Inner, overlay, relevance};
 
 impl Inner {
     /// The answer from memory, or `None`; counts the hit or miss. Messages
@@ -91,7 +91,7 @@ impl Inner {
 }
 
 /// The in-flight and queued mutations of a queue snapshot that may change
-/// `query`'s answer (see `overlay::may_matter`), oldest first.
+/// `query`'s answer (see `relevance::may_matter`), oldest first.
 pub(super) fn relevant_in<'s>(
     snapshot: &'s (InFlight, Vec<Segment>),
     query: &Query,
@@ -100,14 +100,14 @@ pub(super) fn relevant_in<'s>(
     let mut relevant: Vec<&Mutation> = in_flight
         .iter()
         .flat_map(|c| c.pending())
-        .filter(|m| overlay::may_matter(m, query))
+        .filter(|m| relevance::may_matter(m, query))
         .collect();
     // Filtered before they are put in arrival order: a read sorts the few
     // that matter, not the whole queue.
     let mut waiting: Vec<(u64, &Mutation)> = waiting
         .iter()
         .flat_map(|segment| segment.iter())
-        .filter(|q| overlay::may_matter(&q.mutation, query))
+        .filter(|q| relevance::may_matter(&q.mutation, query))
         .map(|q| (q.seq, &q.mutation))
         .collect();
     waiting.sort_by_key(|(seq, _)| *seq);

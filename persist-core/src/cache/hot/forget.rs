@@ -4,7 +4,7 @@
 use crate::entity::{EntityKey, Record};
 use crate::{GuildId, Mutation, RoleId};
 
-use super::super::overlay::relevant_part;
+use super::super::relevance::relevant_part;
 use super::{HotTier, Whole};
 
 /// Which held objects a cascade may remove that the hot tier cannot list.

@@ -28,7 +28,7 @@ use crate::{
     Answer, ChannelId, GuildId, MessageId, MessagePage, Mutation, Query, ResourceKind, UserId,
 };
 
-use super::overlay::{point_key, relevant_part};
+use super::relevance::{point_key, relevant_part};
 use forget::Reach;
 use load::Load;
 pub(in crate::cache) use load::LoadTicket;
