@@ -197,6 +197,14 @@ async fn try_read_answers_from_memory_or_says_it_does_not_know() {
         "guilds are pinned"
     );
     assert_eq!(cache.try_read(&Query::Counts), None);
+    // Every set the hot tier holds whole has its typed getter: once listed,
+    // a guild's presences and scheduled events answer from memory.
+    let guild = GuildId::new(GUILD);
+    assert_eq!(cache.hot().guild_presences(guild), None);
+    let presences = cache.guild_presences(guild).await.unwrap();
+    assert_eq!(cache.hot().guild_presences(guild), Some(presences));
+    let events = cache.guild_scheduled_events(guild).await.unwrap();
+    assert_eq!(cache.hot().guild_scheduled_events(guild), Some(events));
     let stats = cache.stats().hot;
     assert!(stats.hits >= 1 && stats.misses >= 2, "{stats:?}");
     assert_eq!(

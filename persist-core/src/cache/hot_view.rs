@@ -54,26 +54,8 @@ macro_rules! hot_getter {
 }
 
 impl HotView<'_> {
-    hot_getter!(
-        /// The bot's own user.
-        current_user() -> Option<CurrentUser>, Query::CurrentUser, CurrentUser
-    );
-    hot_getter!(
-        /// A guild by id.
-        guild(id: GuildId) -> Option<Guild>, Query::Guild(id), Guild
-    );
-    hot_getter!(
-        /// A channel or thread by id.
-        channel(id: ChannelId) -> Option<Channel>, Query::Channel(id), Channel
-    );
-    hot_getter!(
-        /// A guild's channels (threads excluded), by id.
-        guild_channels(guild_id: GuildId) -> Vec<Channel>, Query::GuildChannels(guild_id), Channels
-    );
-    hot_getter!(
-        /// A guild's threads, by id.
-        guild_threads(guild_id: GuildId) -> Vec<Channel>, Query::GuildThreads(guild_id), Channels
-    );
+    crate::read_api::memory_getters!(hot_getter);
+
     /// A message by id, shared with memory rather than copied (an `Arc`
     /// derefs to the message; `Arc::unwrap_or_clone` gives one to own).
     pub fn message(&self, id: MessageId) -> Option<Option<Arc<Message>>> {
@@ -99,58 +81,6 @@ impl HotView<'_> {
         }
         Some(held)
     }
-    hot_getter!(
-        /// A user by id.
-        user(id: UserId) -> Option<User>, Query::User(id), User
-    );
-    hot_getter!(
-        /// A guild member.
-        member(guild_id: GuildId, user_id: UserId) -> Option<Member>, Query::Member(guild_id, user_id), Member
-    );
-    hot_getter!(
-        /// A role by id.
-        role(id: RoleId) -> Option<Role>, Query::Role(id), Role
-    );
-    hot_getter!(
-        /// A guild's roles.
-        guild_roles(guild_id: GuildId) -> Vec<Role>, Query::GuildRoles(guild_id), Roles
-    );
-    hot_getter!(
-        /// A custom emoji by id.
-        emoji(id: EmojiId) -> Option<Emoji>, Query::Emoji(id), Emoji
-    );
-    hot_getter!(
-        /// A guild's custom emojis.
-        guild_emojis(guild_id: GuildId) -> Vec<Emoji>, Query::GuildEmojis(guild_id), Emojis
-    );
-    hot_getter!(
-        /// A sticker by id.
-        sticker(id: StickerId) -> Option<Sticker>, Query::Sticker(id), Sticker
-    );
-    hot_getter!(
-        /// A member's voice state.
-        voice_state(guild_id: GuildId, user_id: UserId) -> Option<VoiceState>, Query::VoiceState(guild_id, user_id), VoiceState
-    );
-    hot_getter!(
-        /// A guild's voice states.
-        guild_voice_states(guild_id: GuildId) -> Vec<VoiceState>, Query::GuildVoiceStates(guild_id), VoiceStates
-    );
-    hot_getter!(
-        /// A member's presence.
-        presence(guild_id: GuildId, user_id: UserId) -> Option<Presence>, Query::Presence(guild_id, user_id), Presence
-    );
-    hot_getter!(
-        /// A stage instance by id.
-        stage_instance(id: StageInstanceId) -> Option<StageInstance>, Query::StageInstance(id), StageInstance
-    );
-    hot_getter!(
-        /// A scheduled event by id.
-        scheduled_event(id: ScheduledEventId) -> Option<ScheduledEvent>, Query::ScheduledEvent(id), ScheduledEvent
-    );
-    hot_getter!(
-        /// A thread's member.
-        thread_member(thread_id: ChannelId, user_id: UserId) -> Option<ThreadMember>, Query::ThreadMember(thread_id, user_id), ThreadMember
-    );
 }
 
 impl Cache {
