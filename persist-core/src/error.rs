@@ -70,6 +70,42 @@ pub enum Error {
         reason: String,
     },
 
+    /// A batch was refused because this process no longer owns all its
+    /// shards: another process took one over after this one's lease ran
+    /// out (it was paused or cut off). The batch is not retried: the new
+    /// owner re-syncs those shards from Discord. Counted in
+    /// `CacheStats::fenced_mutations`.
+    #[error(
+        "this process ({owner}) lost a shard lease to another process; its writes are refused \
+         so they cannot overwrite the new owner's (restart it to take shards again)"
+    )]
+    Fenced {
+        /// This process's owner name.
+        owner: String,
+    },
+
+    /// Opening waited for a shard's lease and another live process still
+    /// holds it (two processes configured with the same shard?).
+    #[error(
+        "shard {shard_id} is leased by {owner}, which kept it for {waited:?}; is another process running it?"
+    )]
+    LeaseHeld {
+        /// The shard.
+        shard_id: u32,
+        /// Who holds it.
+        owner: String,
+        /// How long opening waited.
+        waited: std::time::Duration,
+    },
+
+    /// The store was opened read-only (a process that runs no shard): it
+    /// answers reads and refuses writes.
+    #[error("the {backend} store was opened read-only; it cannot apply writes")]
+    ReadOnly {
+        /// Which backend.
+        backend: &'static str,
+    },
+
     /// A stored record could not be decoded; the store keeps working.
     #[error("stored record {key} could not be decoded: {reason}")]
     Corrupt {
@@ -199,6 +235,16 @@ pub enum ConfigError {
         max: u64,
         /// The value given.
         value: u64,
+    },
+    /// A setting's value is malformed (a database URL that does not
+    /// parse, a schema name with characters SQL would need quoted, a lease
+    /// configuration that cannot be leased). Never echoes a password.
+    #[error("invalid {setting}: {reason}")]
+    Invalid {
+        /// The setting's name.
+        setting: &'static str,
+        /// What is wrong with it.
+        reason: String,
     },
     /// Two migration hooks share a version.
     #[error("two migration hooks have version {0}")]

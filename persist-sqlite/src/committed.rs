@@ -3,13 +3,11 @@
 //! statement per table for a batch's point reads, one per scope listing.
 
 use persist_core::write::{Engine, Scope};
-use persist_core::{
-    ChannelId, EmojiId, EntityKey, Error, GuildId, MessageId, Record, Result, RoleId,
-    ScheduledEventId, StageInstanceId, StickerId, UserId,
-};
+use persist_core::{EntityKey, Error, Record, Result};
+use persist_sql::{Bind, Dialect, Table, decode_data};
 use rusqlite::Connection;
 
-use crate::table::{Table, decode_data, sql_id};
+use crate::table::{sql_id, statements};
 
 /// Maps a rusqlite error to the store's, with what it was doing (turned
 /// into a String only on failure).
@@ -43,8 +41,8 @@ impl Committed<'_> {
             }
             // Writing to a String cannot fail.
             let _ = match Table::key_values(key) {
-                (a, Some(b)) => write!(json, "[{a},{b}]"),
-                (a, None) => write!(json, "{a}"),
+                (a, Some(b)) => write!(json, "[{},{}]", sql_id(a), sql_id(b)),
+                (a, None) => write!(json, "{}", sql_id(a)),
             };
         }
         json.push(']');
@@ -52,7 +50,7 @@ impl Committed<'_> {
         let failed = |e| Error::backend("sqlite", format!("reading {}", table.name()), e);
         let mut statement = self
             .0
-            .prepare_cached(table.statements().get_many)
+            .prepare_cached(statements(table).get_many)
             .map_err(failed)?;
         let mut rows = statement.query([&json]).map_err(failed)?;
         while let Some(row) = rows.next().map_err(failed)? {
@@ -109,93 +107,16 @@ impl Engine for Committed<'_> {
     }
 
     fn scope_keys(&mut self, scope: Scope) -> Result<Vec<EntityKey>> {
-        let channel = |v: i64, _| EntityKey::Channel(ChannelId::new(id(v)));
-        let message = |v: i64, _| EntityKey::Message(MessageId::new(id(v)));
-        match scope {
-            Scope::GuildChannels(g) => self.list(
-                "SELECT id FROM channels WHERE guild_id = ?1 ORDER BY id",
-                &[sql_id(g.get())],
-                channel,
-            ),
-            Scope::ChannelThreads(p) => self.list(
-                "SELECT id FROM channels WHERE parent_id = ?1 AND is_thread = 1 ORDER BY id",
-                &[sql_id(p.get())],
-                channel,
-            ),
-            Scope::ChannelMessages(c) => self.list(
-                "SELECT id FROM messages WHERE channel_id = ?1 ORDER BY id",
-                &[sql_id(c.get())],
-                message,
-            ),
-            Scope::GuildMessages(g) => self.list(
-                "SELECT id FROM messages WHERE guild_id = ?1 ORDER BY id",
-                &[sql_id(g.get())],
-                message,
-            ),
-            Scope::MessagesBefore(before) => self.list(
-                "SELECT id FROM messages WHERE id < ?1 ORDER BY id",
-                &[sql_id(before.get())],
-                message,
-            ),
-            Scope::GuildMembers(g) => self.list(
-                "SELECT user_id FROM members WHERE guild_id = ?1 ORDER BY user_id",
-                &[sql_id(g.get())],
-                |u, _| EntityKey::Member(g, UserId::new(id(u))),
-            ),
-            Scope::AllMembers => self.list(
-                "SELECT guild_id, user_id FROM members ORDER BY guild_id, user_id",
-                &[],
-                |g, u| EntityKey::Member(GuildId::new(id(g)), UserId::new(id(u))),
-            ),
-            Scope::GuildRoles(g) => self.list(
-                "SELECT id FROM roles WHERE guild_id = ?1 ORDER BY id",
-                &[sql_id(g.get())],
-                |v, _| EntityKey::Role(RoleId::new(id(v))),
-            ),
-            Scope::GuildEmojis(g) => self.list(
-                "SELECT id FROM emojis WHERE guild_id = ?1 ORDER BY id",
-                &[sql_id(g.get())],
-                |v, _| EntityKey::Emoji(EmojiId::new(id(v))),
-            ),
-            Scope::GuildStickers(g) => self.list(
-                "SELECT id FROM stickers WHERE guild_id = ?1 ORDER BY id",
-                &[sql_id(g.get())],
-                |v, _| EntityKey::Sticker(StickerId::new(id(v))),
-            ),
-            Scope::GuildVoiceStates(g) => self.list(
-                "SELECT user_id FROM voice_states WHERE guild_id = ?1 ORDER BY user_id",
-                &[sql_id(g.get())],
-                |u, _| EntityKey::VoiceState(g, UserId::new(id(u))),
-            ),
-            Scope::GuildPresences(g) => self.list(
-                "SELECT user_id FROM presences WHERE guild_id = ?1 ORDER BY user_id",
-                &[sql_id(g.get())],
-                |u, _| EntityKey::Presence(g, UserId::new(id(u))),
-            ),
-            Scope::GuildStageInstances(g) => self.list(
-                "SELECT id FROM stage_instances WHERE guild_id = ?1 ORDER BY id",
-                &[sql_id(g.get())],
-                |v, _| EntityKey::StageInstance(StageInstanceId::new(id(v))),
-            ),
-            Scope::GuildScheduledEvents(g) => self.list(
-                "SELECT id FROM scheduled_events WHERE guild_id = ?1 ORDER BY id",
-                &[sql_id(g.get())],
-                |v, _| EntityKey::ScheduledEvent(ScheduledEventId::new(id(v))),
-            ),
-            Scope::ThreadMembers(t) => self.list(
-                "SELECT user_id FROM thread_members WHERE thread_id = ?1 ORDER BY user_id",
-                &[sql_id(t.get())],
-                |u, _| EntityKey::ThreadMember(t, UserId::new(id(u))),
-            ),
-            // The shard filter runs in SQL (`shard_of`: (id >> 22) % count).
-            Scope::ShardGuilds {
-                shard_id,
-                shard_count,
-            } => self.list(
-                "SELECT id FROM guilds WHERE (id >> 22) % ?2 = ?1 ORDER BY id",
-                &[i64::from(shard_id), i64::from(shard_count.max(1))],
-                |v, _| EntityKey::Guild(GuildId::new(id(v))),
-            ),
-        }
+        let (sql, binds) = persist_sql::scope::listing(scope, Dialect::Sqlite);
+        let binds: Vec<i64> = binds
+            .iter()
+            .map(|b| match *b {
+                Bind::Id(v) => sql_id(v),
+                Bind::Int(v) => v,
+            })
+            .collect();
+        self.list(sql, &binds, |a, b| {
+            persist_sql::scope::key_of(scope, id(a), id(b))
+        })
     }
 }

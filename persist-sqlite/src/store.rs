@@ -174,7 +174,7 @@ impl Store for SqliteStore {
     }
 
     async fn read(&self, query: &Query) -> Result<Answer> {
-        crate::read::answer(self, query).await
+        persist_sql::read::answer(self, query).await
     }
 
     async fn schema_version(&self) -> Result<u32> {

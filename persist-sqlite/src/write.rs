@@ -10,7 +10,9 @@ use persist_core::{EntityKey, Error, Record, Result};
 use rusqlite::Connection;
 
 use crate::committed::engine_error;
-use crate::table::{CHUNKS, Column, Table, sql_id, write_object};
+use persist_sql::{CHUNKS, Column, Table, write_object};
+
+use crate::table::{Bound, sql_id, statements};
 
 fn encode_error(key: &EntityKey, e: serde_json::Error) -> Error {
     Error::InvalidData {
@@ -25,7 +27,7 @@ fn chunked<'a, T>(
     conn: &Connection,
     statements: &[&'static str; CHUNKS.len()],
     items: &'a [T],
-    bind: impl Fn(&'a T, &mut Vec<Column<'a>>),
+    bind: impl Fn(&'a T, &mut Vec<Bound<'a>>),
     what: &dyn Fn() -> String,
 ) -> Result<()> {
     let mut rest = items;
@@ -55,11 +57,11 @@ pub(crate) fn write_changes(conn: &Connection, changes: &Changes<'_>) -> Result<
     for (table, keys) in deletes {
         chunked(
             conn,
-            &table.statements().delete,
+            &statements(table).delete,
             &keys,
             |key, values| match Table::key_values(key) {
-                (a, Some(b)) => values.extend([Column::Int(a), Column::Int(b)]),
-                (a, None) => values.push(Column::Int(a)),
+                (a, Some(b)) => values.extend([Bound(Column::Id(a)), Bound(Column::Id(b))]),
+                (a, None) => values.push(Bound(Column::Id(a))),
             },
             &|| format!("deleting from {}", table.name()),
         )?;
@@ -80,11 +82,11 @@ pub(crate) fn write_changes(conn: &Connection, changes: &Changes<'_>) -> Result<
     for (table, rows) in upserts {
         chunked(
             conn,
-            &table.statements().upsert,
+            &statements(table).upsert,
             &rows,
             |(record, data), values| {
-                values.extend(Table::column_values(record));
-                values.push(Column::Text(data));
+                values.extend(Table::column_values(record).into_iter().map(Bound));
+                values.push(Bound(Column::Text(data)));
             },
             &|| format!("writing {}", table.name()),
         )?;

@@ -46,6 +46,10 @@ pub struct CacheStats {
     pub commit_failures: u64,
     /// Mutations that could not be stored after retries.
     pub rejected: u64,
+    /// Mutations refused because this process lost a shard lease to
+    /// another process ([`Error::Fenced`](crate::Error::Fenced)); not
+    /// retried: the shards' new owner re-syncs them from Discord.
+    pub fenced_mutations: u64,
     /// Rejected mutations currently kept in the dead-letter list.
     pub dead_letters: usize,
     /// Rejected mutations dropped because the dead-letter list was full.
@@ -172,6 +176,7 @@ pub(crate) struct Counters {
     pub mutations_committed: AtomicU64,
     pub commit_failures: AtomicU64,
     pub rejected: AtomicU64,
+    pub fenced_mutations: AtomicU64,
     pub dead_letters_dropped: AtomicU64,
     pub hot_hits: AtomicU64,
     pub hot_misses: AtomicU64,
@@ -230,6 +235,7 @@ impl super::Cache {
             mutations_committed: Counters::get(&c.mutations_committed),
             commit_failures: Counters::get(&c.commit_failures),
             rejected: Counters::get(&c.rejected),
+            fenced_mutations: Counters::get(&c.fenced_mutations),
             dead_letters: self.inner.lock_dead_letters().len(),
             dead_letters_dropped: Counters::get(&c.dead_letters_dropped),
             healthy: self.inner.healthy.load(Ordering::Relaxed),

@@ -98,11 +98,16 @@ fn build_batch(inner: &Inner, taken: Vec<Mutation>) -> Vec<Mutation> {
 async fn commit(inner: &Inner, batch: &[Mutation], slots: usize) {
     let chunks = commit_chunks(batch, inner.config.max_commit_rows);
     let mut rejected = Vec::new();
+    let mut fenced = 0;
     for (n, chunk) in chunks.iter().enumerate() {
-        let (gate, mut refused) = commit_chunk(inner, &batch[chunk.clone()]).await;
-        rejected.append(&mut refused);
+        let (gate, outcome) = commit_chunk(inner, &batch[chunk.clone()]).await;
+        match outcome {
+            Outcome::Stored { mut refused } => rejected.append(&mut refused),
+            Outcome::Fenced => fenced += chunk.len(),
+        }
         if n + 1 == chunks.len() {
-            settle(inner, slots.saturating_sub(rejected.len()), rejected);
+            let stored = slots.saturating_sub(rejected.len() + fenced);
+            settle(inner, stored, rejected);
             return;
         }
         if let Some(in_flight) = super::queue::lock(&inner.queue.in_flight).as_mut() {
@@ -160,18 +165,42 @@ impl Drop for CommitGate<'_> {
     }
 }
 
-/// Commits one run of a batch; returns holding the gate, with the
-/// mutations the store refused on their own.
-async fn commit_chunk<'a>(
-    inner: &'a Inner,
-    chunk: &[Mutation],
-) -> (CommitGate<'a>, Vec<DeadLetter>) {
+/// How a run of a batch ended.
+enum Outcome {
+    /// Committed, but for the mutations the store refused on their own.
+    Stored { refused: Vec<DeadLetter> },
+    /// Refused whole: this process lost a shard lease (not retried).
+    Fenced,
+}
+
+/// Commits one run of a batch; returns holding the gate.
+async fn commit_chunk<'a>(inner: &'a Inner, chunk: &[Mutation]) -> (CommitGate<'a>, Outcome) {
     let mut backoff = inner.config.retry_initial;
     let mut attempts = 0;
     loop {
         let gate = CommitGate::enter(inner).await;
         let error = match inner.store.apply(chunk).await {
-            Ok(()) => return (gate, Vec::new()),
+            Ok(()) => {
+                return (
+                    gate,
+                    Outcome::Stored {
+                        refused: Vec::new(),
+                    },
+                );
+            }
+            Err(error @ Error::Fenced { .. }) => {
+                // Retrying cannot help, and the shards' new owner re-syncs
+                // them: counted and logged, not kept.
+                Counters::add(&inner.counters.fenced_mutations, chunk.len() as u64);
+                *inner.lock_last_error() = Some(error.to_string());
+                tracing::error!(
+                    backend = inner.store.backend(),
+                    %error,
+                    mutations = chunk.len(),
+                    "batch refused by the shard lease fence"
+                );
+                return (gate, Outcome::Fenced);
+            }
             Err(error) => error,
         };
         attempts += 1;
@@ -185,7 +214,7 @@ async fn commit_chunk<'a>(
         // Persistent failure: find the mutations the store refuses.
         let rejected = isolate(inner, chunk).await;
         if rejected.len() < chunk.len() {
-            return (gate, rejected);
+            return (gate, Outcome::Stored { refused: rejected });
         }
         // Nothing at all can be stored: an outage, not bad data. Keep
         // everything and keep trying; the queue's memory budget bounds the rest.

@@ -1,0 +1,110 @@
+//! The committed state as the cache's write semantics read it
+//! ([`persist_core::write::Engine`]), inside the writer's transaction: one
+//! statement per table for a batch's point reads, one per scope listing.
+
+use persist_core::write::{Engine, Scope};
+use persist_core::{EntityKey, Error, Record, Result};
+use persist_sql::{Bind, Dialect, Table, decode_data};
+use sqlx::{PgConnection, Row};
+use tokio::runtime::Runtime;
+
+use crate::statements::statements;
+use crate::store::backend_error;
+
+/// The writer connection's view of what is committed; each read runs on
+/// the writer's own runtime.
+pub(crate) struct Committed<'w> {
+    pub runtime: &'w Runtime,
+    pub conn: &'w mut PgConnection,
+}
+
+/// Binds a persist-sql parameter (snowflakes as text, cast in the SQL).
+pub(crate) fn bind<'q>(
+    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    bind: &Bind,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    match *bind {
+        Bind::Id(v) => query.bind(v.to_string()),
+        Bind::Int(v) => query.bind(v),
+    }
+}
+
+/// A snowflake read back as text.
+pub(crate) fn parse_id(text: &str) -> Result<u64> {
+    text.parse().map_err(|_| Error::Corrupt {
+        key: format!("id {text}"),
+        reason: "not a snowflake".into(),
+    })
+}
+
+impl Committed<'_> {
+    fn get_table(
+        &mut self,
+        table: Table,
+        keys: &[(usize, EntityKey)],
+        out: &mut [Option<Record>],
+    ) -> Result<()> {
+        let (mut first, mut second) = (Vec::with_capacity(keys.len()), Vec::new());
+        for (_, key) in keys {
+            let (a, b) = Table::key_values(key);
+            first.push(a.to_string());
+            second.extend(b.map(|b| b.to_string()));
+        }
+        let mut query = sqlx::query(statements(table).get_many).bind(first);
+        if !second.is_empty() {
+            query = query.bind(second);
+        }
+        let failed = || backend_error(format!("reading {}", table.name()));
+        let rows = self
+            .runtime
+            .block_on(query.fetch_all(&mut *self.conn))
+            .map_err(failed())?;
+        for row in rows {
+            let ordinality: i64 = row.try_get(0).map_err(failed())?;
+            let Some((position, key)) = usize::try_from(ordinality - 1)
+                .ok()
+                .and_then(|at| keys.get(at))
+            else {
+                continue;
+            };
+            let data = row.try_get::<&str, _>(1);
+            out[*position] = Some(decode_data(table, key, data)?);
+        }
+        Ok(())
+    }
+}
+
+impl Engine for Committed<'_> {
+    fn get_many(&mut self, keys: &[EntityKey]) -> Result<Vec<Option<Record>>> {
+        let mut out = vec![None; keys.len()];
+        let mut by_table: Vec<Vec<(usize, EntityKey)>> = vec![Vec::new(); Table::ALL.len()];
+        for (position, key) in keys.iter().enumerate() {
+            by_table[Table::of(key) as usize].push((position, *key));
+        }
+        for (table, keys) in Table::ALL.into_iter().zip(&by_table) {
+            if !keys.is_empty() {
+                self.get_table(table, keys, &mut out)?;
+            }
+        }
+        Ok(out)
+    }
+
+    fn scope_keys(&mut self, scope: Scope) -> Result<Vec<EntityKey>> {
+        let (sql, binds) = persist_sql::scope::listing(scope, Dialect::Postgres);
+        let query = binds.iter().fold(sqlx::query(sql), bind);
+        let rows = self
+            .runtime
+            .block_on(query.fetch_all(&mut *self.conn))
+            .map_err(backend_error("listing keys"))?;
+        rows.iter()
+            .map(|row| {
+                let first: &str = row.try_get(0).map_err(backend_error("listing keys"))?;
+                let second = match row.len() {
+                    2 => parse_id(row.try_get(1).map_err(backend_error("listing keys"))?)?,
+                    _ => 0,
+                };
+                Ok(persist_sql::scope::key_of(scope, parse_id(first)?, second))
+            })
+            .collect()
+    }
+}

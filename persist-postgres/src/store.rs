@@ -1,0 +1,324 @@
+//! The PostgreSQL store.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use persist_core::{
+    Answer, AppliedHook, ConfigError, Error, Migrations, Mutation, Query, Result, Store, Timestamp,
+};
+use persist_sql::lease::{LeaseTable, Leases};
+use persist_sql::off_runtime;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{ConnectOptions as _, Connection as _, PgConnection, Row};
+use tokio::sync::Mutex;
+
+use crate::config::PostgresConfig;
+use crate::lease::PgLeases;
+use crate::migrate;
+use crate::writer::Writer;
+
+pub(crate) fn backend_error(context: impl Into<String>) -> impl FnOnce(sqlx::Error) -> Error {
+    let context = context.into();
+    move |e| Error::backend("postgres", context, e)
+}
+
+/// Connects within `timeout`, saying where to (never the password).
+pub(crate) async fn connect(options: &PgConnectOptions, timeout: Duration) -> Result<PgConnection> {
+    let place = format!(
+        "{}:{}/{}",
+        options.get_host(),
+        options.get_port(),
+        options.get_database().unwrap_or("")
+    );
+    match tokio::time::timeout(timeout, options.connect()).await {
+        Ok(conn) => conn.map_err(backend_error(format!("connecting to {place}"))),
+        Err(_) => Err(Error::backend(
+            "postgres",
+            format!("connecting to {place}"),
+            format!("no answer within {timeout:?} (connect_timeout)"),
+        )),
+    }
+}
+
+/// Parses the URL and schema into connection options; neither error
+/// repeats the URL (it may hold a password).
+fn options(config: &PostgresConfig) -> Result<PgConnectOptions> {
+    let options: PgConnectOptions =
+        config
+            .url
+            .parse()
+            .map_err(|e: sqlx::Error| ConfigError::Invalid {
+                setting: "PostgreSQL URL",
+                reason: format!("{e} (expected postgres://user:password@host:port/database)"),
+            })?;
+    let options = options
+        .statement_cache_capacity(256)
+        .log_statements(tracing::log::LevelFilter::Trace);
+    Ok(match &config.schema {
+        Some(schema) => {
+            let valid = !schema.is_empty()
+                && schema.len() <= 63
+                && schema.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+                && schema
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !valid {
+                return Err(ConfigError::Invalid {
+                    setting: "PostgreSQL schema",
+                    reason: format!(
+                        "{schema:?}: use 1 to 63 lowercase letters, digits and _, not starting with a digit"
+                    ),
+                }
+                .into());
+            }
+            options.options([("search_path", schema.as_str())])
+        }
+        None => options,
+    })
+}
+
+/// A [`Store`] in a PostgreSQL database, shared by several processes: each
+/// writing process owns its shards through leases, and every batch commits
+/// only while its leases are current (see the crate docs).
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), persist_core::Error> {
+/// use persist_core::{Migrations, ReadApi};
+/// use persist_postgres::{PostgresConfig, PostgresStore};
+/// use persist_sql::lease::LeaseConfig;
+///
+/// let config = PostgresConfig::new("postgres://localhost/bot", LeaseConfig::new([0, 1], 4));
+/// let store = PostgresStore::open(config, &Migrations::new()).await?;
+/// let guilds = store.guild_ids().await?;
+/// store.close().await?;
+/// # Ok(()) }
+/// ```
+pub struct PostgresStore {
+    /// One batch at a time; `None` when read-only.
+    writer: Option<Mutex<Writer>>,
+    readers: PgPool,
+    leases: Option<(Arc<Leases>, Arc<PgLeases>, tokio::task::JoinHandle<()>)>,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("read_only", &self.writer.is_none())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PostgresStore {
+    /// Connects, brings the schema up to date (a writing process; a
+    /// read-only one refuses a schema that is not this code's), takes the
+    /// leases of its shards (waiting up to `acquire_timeout` for shards
+    /// another live process holds), then runs the application's hooks. A
+    /// database written by newer code is refused with
+    /// [`Error::SchemaTooNew`] and left untouched.
+    pub async fn open(config: PostgresConfig, migrations: &Migrations) -> Result<Self> {
+        Self::open_at(config, migrations, None).await
+    }
+
+    /// Like [`PostgresStore::open`], stopping the schema at `version` (to
+    /// build old databases in tests).
+    #[doc(hidden)]
+    pub async fn open_at(
+        config: PostgresConfig,
+        migrations: &Migrations,
+        version: Option<u32>,
+    ) -> Result<Self> {
+        if config.readers == 0 || config.readers > 64 {
+            return Err(ConfigError::OutOfRange {
+                setting: "readers",
+                min: 1,
+                max: 64,
+                value: u64::from(config.readers),
+            }
+            .into());
+        }
+        if let Some(leases) = &config.leases {
+            leases.validate()?;
+        }
+        let options = options(&config)?;
+        let mut setup = connect(&options, config.connect_timeout).await?;
+        let prepared = prepare(&mut setup, &config, version).await;
+        let _ = setup.close().await;
+        prepared?;
+        let readers = PgPoolOptions::new()
+            .max_connections(config.readers)
+            .min_connections(0)
+            .acquire_timeout(config.connect_timeout)
+            .idle_timeout(Duration::from_secs(300))
+            .connect_with(match config.leases {
+                Some(_) => options.clone(),
+                None => options
+                    .clone()
+                    .options([("default_transaction_read_only", "on")]),
+            })
+            .await
+            .map_err(backend_error("opening read connections"))?;
+        let Some(lease_config) = config.leases else {
+            return Ok(Self {
+                writer: None,
+                readers,
+                leases: None,
+            });
+        };
+        let table = Arc::new(PgLeases(readers.clone()));
+        let leases = Arc::new(Leases::acquire(table.as_ref(), lease_config).await?);
+        let writer = {
+            let leases = Arc::clone(&leases);
+            let timeout = config.connect_timeout;
+            off_runtime(move || Writer::open(options, timeout, leases))
+        };
+        let writer = match writer {
+            Ok(writer) => writer,
+            Err(error) => {
+                let _ = leases.release(table.as_ref()).await;
+                return Err(error);
+            }
+        };
+        let renewal = leases.renew_until_dropped(Arc::clone(&table) as Arc<dyn LeaseTable>);
+        let store = Self {
+            writer: Some(Mutex::new(writer)),
+            readers,
+            leases: Some((leases, table, renewal)),
+        };
+        migrations.run(&store).await?;
+        Ok(store)
+    }
+
+    /// Whether the store was opened read-only.
+    pub fn is_read_only(&self) -> bool {
+        self.writer.is_none()
+    }
+
+    /// This process's leases (`None` when read-only): the shards it holds,
+    /// whether it was fenced, how many batches the fence refused.
+    pub fn leases(&self) -> Option<&Leases> {
+        self.leases.as_ref().map(|(leases, ..)| leases.as_ref())
+    }
+
+    /// Ends the leases (another process may take the shards at once) and
+    /// closes the connections.
+    pub async fn close(self) -> Result<()> {
+        let mut released = Ok(());
+        if let Some((leases, table, renewal)) = &self.leases {
+            renewal.abort();
+            released = leases.release(table.as_ref()).await;
+        }
+        if let Some(writer) = &self.writer {
+            let mut writer = writer.lock().await;
+            off_runtime(|| writer.close());
+        }
+        self.readers.close().await;
+        released
+    }
+
+    pub(crate) fn readers(&self) -> &PgPool {
+        &self.readers
+    }
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        if let Some((_, _, renewal)) = &self.leases {
+            renewal.abort();
+        }
+    }
+}
+
+/// Creates the schema and migrates it (a writer), or checks that it is
+/// this code's (read-only).
+async fn prepare(
+    conn: &mut PgConnection,
+    config: &PostgresConfig,
+    version: Option<u32>,
+) -> Result<()> {
+    if config.leases.is_none() {
+        let found = migrate::stored_schema_version(conn).await?;
+        let supported = migrate::code_schema_version();
+        return match found {
+            _ if found > supported => Err(Error::SchemaTooNew { found, supported }),
+            _ if found < supported => Err(Error::backend(
+                "postgres",
+                "opening read-only",
+                format!(
+                    "the database's schema is version {found}, this code's is {supported}: \
+                     a writing process of this version creates or upgrades it"
+                ),
+            )),
+            _ => Ok(()),
+        };
+    }
+    if let Some(schema) = &config.schema {
+        // The name was checked to need no quoting.
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "CREATE SCHEMA IF NOT EXISTS {schema}"
+        )))
+        .execute(&mut *conn)
+        .await
+        .map_err(backend_error(format!("creating the schema {schema}")))?;
+    }
+    migrate::migrate(conn, version).await
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn apply(&self, batch: &[Mutation]) -> Result<()> {
+        let Some(writer) = &self.writer else {
+            return Err(Error::ReadOnly {
+                backend: "postgres",
+            });
+        };
+        let mut writer = writer.lock().await;
+        off_runtime(|| writer.apply(batch))
+    }
+
+    async fn read(&self, query: &Query) -> Result<Answer> {
+        persist_sql::read::answer(self, query).await
+    }
+
+    async fn schema_version(&self) -> Result<u32> {
+        let mut conn = self
+            .readers
+            .acquire()
+            .await
+            .map_err(backend_error("reading the schema version"))?;
+        migrate::stored_schema_version(&mut conn).await
+    }
+
+    async fn applied_hooks(&self) -> Result<Vec<AppliedHook>> {
+        let failed = || backend_error("reading applied hooks");
+        let rows =
+            sqlx::query("SELECT version, name, applied_at FROM persist_hooks ORDER BY version")
+                .fetch_all(&self.readers)
+                .await
+                .map_err(failed())?;
+        rows.iter()
+            .map(|row| {
+                Ok(AppliedHook {
+                    version: u32::try_from(row.try_get::<i32, _>(0).map_err(failed())?)
+                        .unwrap_or(0),
+                    name: row.try_get(1).map_err(failed())?,
+                    applied_at: Timestamp::from_unix_micros(row.try_get(2).map_err(failed())?),
+                })
+            })
+            .collect()
+    }
+
+    async fn record_hook(&self, hook: &AppliedHook) -> Result<()> {
+        let Some(writer) = &self.writer else {
+            return Err(Error::ReadOnly {
+                backend: "postgres",
+            });
+        };
+        let mut writer = writer.lock().await;
+        off_runtime(|| writer.record_hook(hook))
+    }
+}
