@@ -7,16 +7,15 @@ use async_trait::async_trait;
 use persist_core::{
     Answer, AppliedHook, ConfigError, Error, Migrations, Mutation, Query, Result, Store, Timestamp,
 };
-use persist_sql::lease::{LeaseTable, Leases};
-use persist_sql::off_runtime;
+use persist_sql::SharedWriter;
+use persist_sql::lease::Leases;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{ConnectOptions as _, Connection as _, PgConnection, Row};
-use tokio::sync::Mutex;
 
 use crate::config::PostgresConfig;
 use crate::lease::PgLeases;
 use crate::migrate;
-use crate::writer::Writer;
+use crate::writer::PgConnector;
 
 pub(crate) fn backend_error(context: impl Into<String>) -> impl FnOnce(sqlx::Error) -> Error {
     let context = context.into();
@@ -94,19 +93,10 @@ fn options(config: &PostgresConfig) -> Result<PgConnectOptions> {
 /// store.close().await?;
 /// # Ok(()) }
 /// ```
+#[derive(Debug)]
 pub struct PostgresStore {
-    /// One batch at a time; `None` when read-only.
-    writer: Option<Mutex<Writer>>,
+    writer: SharedWriter<PgConnector>,
     readers: PgPool,
-    leases: Option<(Arc<Leases>, Arc<PgLeases>, tokio::task::JoinHandle<()>)>,
-}
-
-impl std::fmt::Debug for PostgresStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PostgresStore")
-            .field("read_only", &self.writer.is_none())
-            .finish_non_exhaustive()
-    }
 }
 
 impl PostgresStore {
@@ -158,74 +148,46 @@ impl PostgresStore {
             })
             .await
             .map_err(backend_error("opening read connections"))?;
-        let Some(lease_config) = config.leases else {
-            return Ok(Self {
-                writer: None,
-                readers,
-                leases: None,
-            });
-        };
-        let table = Arc::new(PgLeases(readers.clone()));
-        let leases = Arc::new(Leases::acquire(table.as_ref(), lease_config).await?);
-        let writer = {
-            let leases = Arc::clone(&leases);
-            let timeout = config.connect_timeout;
-            off_runtime(move || Writer::open(options, timeout, leases))
-        };
-        let writer = match writer {
-            Ok(writer) => writer,
-            Err(error) => {
-                let _ = leases.release(table.as_ref()).await;
-                return Err(error);
+        let writer = match config.leases {
+            None => SharedWriter::read_only(),
+            Some(leases) => {
+                let connector = PgConnector {
+                    options,
+                    timeout: config.connect_timeout,
+                };
+                let table = Arc::new(PgLeases(readers.clone()));
+                SharedWriter::start(connector, table, leases).await?
             }
         };
-        let renewal = leases.renew_until_dropped(Arc::clone(&table) as Arc<dyn LeaseTable>);
-        let store = Self {
-            writer: Some(Mutex::new(writer)),
-            readers,
-            leases: Some((leases, table, renewal)),
-        };
+        let store = Self { writer, readers };
+        if store.is_read_only() {
+            return Ok(store);
+        }
         migrations.run(&store).await?;
         Ok(store)
     }
 
     /// Whether the store was opened read-only.
     pub fn is_read_only(&self) -> bool {
-        self.writer.is_none()
+        self.writer.is_read_only()
     }
 
     /// This process's leases (`None` when read-only): the shards it holds,
     /// whether it was fenced, how many batches the fence refused.
     pub fn leases(&self) -> Option<&Leases> {
-        self.leases.as_ref().map(|(leases, ..)| leases.as_ref())
+        self.writer.leases()
     }
 
     /// Ends the leases (another process may take the shards at once) and
     /// closes the connections.
     pub async fn close(self) -> Result<()> {
-        let mut released = Ok(());
-        if let Some((leases, table, renewal)) = &self.leases {
-            renewal.abort();
-            released = leases.release(table.as_ref()).await;
-        }
-        if let Some(writer) = &self.writer {
-            let mut writer = writer.lock().await;
-            off_runtime(|| writer.close());
-        }
+        let closed = self.writer.close().await;
         self.readers.close().await;
-        released
+        closed
     }
 
     pub(crate) fn readers(&self) -> &PgPool {
         &self.readers
-    }
-}
-
-impl Drop for PostgresStore {
-    fn drop(&mut self) {
-        if let Some((_, _, renewal)) = &self.leases {
-            renewal.abort();
-        }
     }
 }
 
@@ -271,13 +233,7 @@ impl Store for PostgresStore {
     }
 
     async fn apply(&self, batch: &[Mutation]) -> Result<()> {
-        let Some(writer) = &self.writer else {
-            return Err(Error::ReadOnly {
-                backend: "postgres",
-            });
-        };
-        let mut writer = writer.lock().await;
-        off_runtime(|| writer.apply(batch))
+        self.writer.apply(batch).await
     }
 
     async fn read(&self, query: &Query) -> Result<Answer> {
@@ -313,12 +269,6 @@ impl Store for PostgresStore {
     }
 
     async fn record_hook(&self, hook: &AppliedHook) -> Result<()> {
-        let Some(writer) = &self.writer else {
-            return Err(Error::ReadOnly {
-                backend: "postgres",
-            });
-        };
-        let mut writer = writer.lock().await;
-        off_runtime(|| writer.record_hook(hook))
+        self.writer.record_hook(hook).await
     }
 }

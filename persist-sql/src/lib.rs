@@ -12,7 +12,8 @@
 //! - [`scope::listing`]: the key listings the cache's write semantics ask
 //!   of an engine ([`persist_core::write::Scope`]).
 //! - [`lease`]: shard leases with fencing tokens, for several processes
-//!   writing one database.
+//!   writing one database; [`writer::Writer`]: a server backend's writer
+//!   connection, whose batches check them.
 #![warn(missing_docs)]
 
 mod blocking;
@@ -22,11 +23,14 @@ pub mod lease;
 pub mod migrate;
 pub mod read;
 pub mod scope;
+mod shared;
 mod table;
+pub mod writer;
 
 pub use blocking::off_runtime;
 pub use codec::{decode_data, read_object, write_object};
 pub use dialect::{Bind, Dialect};
+pub use shared::SharedWriter;
 pub use table::{CHUNKS, Column, ColumnType, Table};
 
 /// Microseconds since the Unix epoch, now (the `seen_at` of users, lease

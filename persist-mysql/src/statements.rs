@@ -1,0 +1,134 @@
+//! The write statements of each table in MySQL: multi-row statements in
+//! chunks of [`CHUNKS`] rows, typed values bound directly.
+
+use std::sync::LazyLock;
+
+use persist_sql::{CHUNKS, Dialect, Table};
+
+/// The statements of one table, built once from fixed names (no data is
+/// ever formatted into SQL).
+pub(crate) struct Statements {
+    /// Upserts `CHUNKS[i]` rows: typed columns, `data`, then `seen_at`
+    /// when [`versioned`].
+    pub upsert: [&'static str; CHUNKS.len()],
+    /// Deletes `CHUNKS[i]` keys.
+    pub delete: [&'static str; CHUNKS.len()],
+    /// Selects `(key columns..., data)` of `CHUNKS[i]` keys.
+    pub get_many: [&'static str; CHUNKS.len()],
+}
+
+/// Whether the table's rows are written by every process, so an upsert
+/// replaces a row only with a copy seen no earlier (`seen_at`).
+pub(crate) fn versioned(table: Table) -> bool {
+    table == Table::Users
+}
+
+/// `(?, ?), (?, ?), ...`: `rows` groups of `width` placeholders.
+fn placeholders(rows: usize, width: usize) -> String {
+    let row = format!("({})", vec!["?"; width].join(", "));
+    vec![row; rows].join(", ")
+}
+
+fn leak(text: String) -> &'static str {
+    Box::leak(text.into_boxed_str())
+}
+
+/// `key IN (?, ...)` or `(k1, k2) IN ((?, ?), ...)` for `rows` keys.
+fn key_in(key: &[&str], rows: usize) -> String {
+    if key.len() == 1 {
+        format!("{} IN ({})", key[0], vec!["?"; rows].join(", "))
+    } else {
+        format!(
+            "({}) IN ({})",
+            key.join(", "),
+            placeholders(rows, key.len())
+        )
+    }
+}
+
+fn build(table: Table) -> Statements {
+    let name = table.sql_name(Dialect::MySql);
+    let key = table.key();
+    let mut columns: Vec<&str> = table.columns().to_vec();
+    columns.push("data");
+    if versioned(table) {
+        columns.push("seen_at");
+    }
+    // MySQL assigns left to right, each seeing the ones before: `seen_at`
+    // is compared before it is raised, last.
+    let updates: Vec<String> = columns
+        .iter()
+        .filter(|c| !key.contains(c))
+        .map(|c| match (versioned(table), *c) {
+            (false, c) => format!("{c} = VALUES({c})"),
+            (true, "seen_at") => "seen_at = GREATEST(seen_at, VALUES(seen_at))".into(),
+            (true, c) => format!("{c} = IF(seen_at <= VALUES(seen_at), VALUES({c}), {c})"),
+        })
+        .collect();
+    Statements {
+        upsert: CHUNKS.map(|rows| {
+            leak(format!(
+                "INSERT INTO {name} ({cols}) VALUES {values} ON DUPLICATE KEY UPDATE {updates}",
+                cols = columns.join(", "),
+                values = placeholders(rows, columns.len()),
+                updates = updates.join(", "),
+            ))
+        }),
+        delete: CHUNKS.map(|rows| leak(format!("DELETE FROM {name} WHERE {}", key_in(key, rows)))),
+        get_many: CHUNKS.map(|rows| {
+            leak(format!(
+                "SELECT {}, data FROM {name} WHERE {}",
+                key.join(", "),
+                key_in(key, rows)
+            ))
+        }),
+    }
+}
+
+static STATEMENTS: LazyLock<Vec<Statements>> =
+    LazyLock::new(|| Table::ALL.iter().map(|t| build(*t)).collect());
+
+/// A table's statements.
+pub(crate) fn statements(table: Table) -> &'static Statements {
+    &STATEMENTS[table as usize]
+}
+
+/// Runs `work(chunk, statement)` over `items` in chunks of `CHUNKS[i]`,
+/// largest first.
+pub(crate) fn chunks<'a, T>(
+    statements: &[&'static str; CHUNKS.len()],
+    items: &'a [T],
+) -> impl Iterator<Item = (&'a [T], &'static str)> {
+    let mut rest = items;
+    CHUNKS.iter().zip(statements).flat_map(move |(size, sql)| {
+        let mut out = Vec::new();
+        while rest.len() >= *size {
+            let (chunk, tail) = rest.split_at(*size);
+            rest = tail;
+            out.push((chunk, *sql));
+        }
+        out
+    })
+}
+
+/// Keeps the newest `?` (bound last) messages of each of `CHUNKS[i]`
+/// channels: the messages of those channels ranked newest first, past the
+/// cap deleted.
+pub(crate) static TRIM: LazyLock<[&'static str; CHUNKS.len()]> = LazyLock::new(|| {
+    CHUNKS.map(|channels| {
+        leak(format!(
+            "DELETE FROM messages WHERE id IN (SELECT id FROM ( \
+               SELECT id, ROW_NUMBER() OVER (PARTITION BY channel_id ORDER BY id DESC) AS newest \
+               FROM messages WHERE channel_id IN ({})) AS ranked WHERE newest > ?)",
+            vec!["?"; channels].join(", ")
+        ))
+    })
+});
+
+/// The lease rows of `shards` shard ids, locked until the batch ends.
+pub(crate) fn lease_rows(shards: usize) -> String {
+    format!(
+        "SELECT shard_id, owner, token FROM persist_leases WHERE shard_id IN ({}) LOCK IN SHARE MODE",
+        vec!["?"; shards].join(", ")
+    )
+}

@@ -1,0 +1,291 @@
+//! The MySQL store.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use persist_core::{
+    Answer, AppliedHook, ConfigError, Error, Migrations, Mutation, Query, Result, Store, Timestamp,
+};
+use persist_sql::SharedWriter;
+use persist_sql::lease::Leases;
+use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
+use sqlx::{AssertSqlSafe, ConnectOptions as _, Connection as _, MySqlConnection, Row};
+
+use crate::config::MySqlConfig;
+use crate::lease::MySqlLeases;
+use crate::migrate;
+use crate::writer::MySqlConnector;
+
+pub(crate) fn backend_error(context: impl Into<String>) -> impl FnOnce(sqlx::Error) -> Error {
+    let context = context.into();
+    move |e| Error::backend("mysql", context, e)
+}
+
+/// Connects within `timeout`, saying where to (never the password).
+pub(crate) async fn connect(
+    options: &MySqlConnectOptions,
+    timeout: Duration,
+) -> Result<MySqlConnection> {
+    let place = format!(
+        "{}:{}/{}",
+        options.get_host(),
+        options.get_port(),
+        options.get_database().unwrap_or("")
+    );
+    match tokio::time::timeout(timeout, options.connect()).await {
+        Ok(conn) => conn.map_err(backend_error(format!("connecting to {place}"))),
+        Err(_) => Err(Error::backend(
+            "mysql",
+            format!("connecting to {place}"),
+            format!("no answer within {timeout:?} (connect_timeout)"),
+        )),
+    }
+}
+
+/// Whether a name needs no quoting in SQL.
+fn plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// Parses the URL; the error never repeats it (it may hold a password).
+fn options(config: &MySqlConfig) -> Result<MySqlConnectOptions> {
+    let options: MySqlConnectOptions =
+        config
+            .url
+            .parse()
+            .map_err(|e: sqlx::Error| ConfigError::Invalid {
+                setting: "MySQL URL",
+                reason: format!("{e} (expected mysql://user:password@host:port/database)"),
+            })?;
+    if let Some(database) = &config.database
+        && !plain_name(database)
+    {
+        return Err(ConfigError::Invalid {
+            setting: "MySQL database",
+            reason: format!(
+                "{database:?}: use 1 to 64 lowercase letters, digits and _, not starting with a digit"
+            ),
+        }
+        .into());
+    }
+    Ok(options
+        .statement_cache_capacity(256)
+        .log_statements(tracing::log::LevelFilter::Trace))
+}
+
+/// A [`Store`] in a MySQL or MariaDB database, shared by several processes:
+/// each writing process owns its shards through leases, and every batch
+/// commits only while its leases are current (see the crate docs).
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), persist_core::Error> {
+/// use persist_core::{Migrations, ReadApi};
+/// use persist_mysql::{LeaseConfig, MySqlConfig, MySqlStore};
+///
+/// let config = MySqlConfig::new("mysql://bot@localhost/bot", LeaseConfig::new([0, 1], 4));
+/// let store = MySqlStore::open(config, &Migrations::new()).await?;
+/// let guilds = store.guild_ids().await?;
+/// store.close().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct MySqlStore {
+    writer: SharedWriter<MySqlConnector>,
+    readers: MySqlPool,
+}
+
+impl MySqlStore {
+    /// Connects, brings the schema up to date (a writing process; a
+    /// read-only one refuses a schema that is not this code's), takes the
+    /// leases of its shards (waiting up to `acquire_timeout` for shards
+    /// another live process holds), then runs the application's hooks. A
+    /// database written by newer code is refused with
+    /// [`Error::SchemaTooNew`] and left untouched.
+    pub async fn open(config: MySqlConfig, migrations: &Migrations) -> Result<Self> {
+        Self::open_at(config, migrations, None).await
+    }
+
+    /// Like [`MySqlStore::open`], stopping the schema at `version` (to
+    /// build old databases in tests).
+    #[doc(hidden)]
+    pub async fn open_at(
+        config: MySqlConfig,
+        migrations: &Migrations,
+        version: Option<u32>,
+    ) -> Result<Self> {
+        if config.readers == 0 || config.readers > 64 {
+            return Err(ConfigError::OutOfRange {
+                setting: "readers",
+                min: 1,
+                max: 64,
+                value: u64::from(config.readers),
+            }
+            .into());
+        }
+        if let Some(leases) = &config.leases {
+            leases.validate()?;
+        }
+        let options = options(&config)?;
+        let mut setup = connect(&options, config.connect_timeout).await?;
+        let prepared = prepare(&mut setup, &config, version).await;
+        let _ = setup.close().await;
+        prepared?;
+        let options = match &config.database {
+            Some(database) => options.database(database),
+            None => options,
+        };
+        let read_only = config.leases.is_none();
+        let readers = MySqlPoolOptions::new()
+            .max_connections(config.readers)
+            .min_connections(0)
+            .acquire_timeout(config.connect_timeout)
+            .idle_timeout(Duration::from_secs(300))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if read_only {
+                        sqlx::raw_sql("SET SESSION TRANSACTION READ ONLY")
+                            .execute(conn)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options.clone())
+            .await
+            .map_err(backend_error("opening read connections"))?;
+        let writer = match config.leases {
+            None => SharedWriter::read_only(),
+            Some(leases) => {
+                let connector = MySqlConnector {
+                    options,
+                    timeout: config.connect_timeout,
+                };
+                let table = Arc::new(MySqlLeases(readers.clone()));
+                SharedWriter::start(connector, table, leases).await?
+            }
+        };
+        let store = Self { writer, readers };
+        if store.is_read_only() {
+            return Ok(store);
+        }
+        migrations.run(&store).await?;
+        Ok(store)
+    }
+
+    /// Whether the store was opened read-only.
+    pub fn is_read_only(&self) -> bool {
+        self.writer.is_read_only()
+    }
+
+    /// This process's leases (`None` when read-only): the shards it holds,
+    /// whether it was fenced, how many batches the fence refused.
+    pub fn leases(&self) -> Option<&Leases> {
+        self.writer.leases()
+    }
+
+    /// Ends the leases (another process may take the shards at once) and
+    /// closes the connections.
+    pub async fn close(self) -> Result<()> {
+        let closed = self.writer.close().await;
+        self.readers.close().await;
+        closed
+    }
+
+    pub(crate) fn readers(&self) -> &MySqlPool {
+        &self.readers
+    }
+}
+
+/// Creates the database and migrates it (a writer), or checks that its
+/// schema is this code's (read-only).
+async fn prepare(
+    conn: &mut MySqlConnection,
+    config: &MySqlConfig,
+    version: Option<u32>,
+) -> Result<()> {
+    if let Some(database) = &config.database {
+        // The name was checked to need no quoting.
+        if config.leases.is_some() {
+            sqlx::raw_sql(AssertSqlSafe(format!(
+                "CREATE DATABASE IF NOT EXISTS {database}"
+            )))
+            .execute(&mut *conn)
+            .await
+            .map_err(backend_error(format!("creating the database {database}")))?;
+        }
+        sqlx::raw_sql(AssertSqlSafe(format!("USE {database}")))
+            .execute(&mut *conn)
+            .await
+            .map_err(backend_error(format!("opening the database {database}")))?;
+    }
+    if config.leases.is_none() {
+        let found = migrate::stored_schema_version(conn).await?;
+        let supported = migrate::code_schema_version();
+        return match found {
+            _ if found > supported => Err(Error::SchemaTooNew { found, supported }),
+            _ if found < supported => Err(Error::backend(
+                "mysql",
+                "opening read-only",
+                format!(
+                    "the database's schema is version {found}, this code's is {supported}: \
+                     a writing process of this version creates or upgrades it"
+                ),
+            )),
+            _ => Ok(()),
+        };
+    }
+    migrate::migrate(conn, version).await
+}
+
+#[async_trait]
+impl Store for MySqlStore {
+    fn backend(&self) -> &'static str {
+        "mysql"
+    }
+
+    async fn apply(&self, batch: &[Mutation]) -> Result<()> {
+        self.writer.apply(batch).await
+    }
+
+    async fn read(&self, query: &Query) -> Result<Answer> {
+        persist_sql::read::answer(self, query).await
+    }
+
+    async fn schema_version(&self) -> Result<u32> {
+        let mut conn = self
+            .readers
+            .acquire()
+            .await
+            .map_err(backend_error("reading the schema version"))?;
+        migrate::stored_schema_version(&mut conn).await
+    }
+
+    async fn applied_hooks(&self) -> Result<Vec<AppliedHook>> {
+        let failed = || backend_error("reading applied hooks");
+        let rows =
+            sqlx::query("SELECT version, name, applied_at FROM persist_hooks ORDER BY version")
+                .fetch_all(&self.readers)
+                .await
+                .map_err(failed())?;
+        rows.iter()
+            .map(|row| {
+                Ok(AppliedHook {
+                    version: u32::try_from(row.try_get::<i32, _>(0).map_err(failed())?)
+                        .unwrap_or(0),
+                    name: row.try_get(1).map_err(failed())?,
+                    applied_at: Timestamp::from_unix_micros(row.try_get(2).map_err(failed())?),
+                })
+            })
+            .collect()
+    }
+
+    async fn record_hook(&self, hook: &AppliedHook) -> Result<()> {
+        self.writer.record_hook(hook).await
+    }
+}
