@@ -159,6 +159,19 @@ pub(crate) fn dispatch_frame(seq: u64, event: &str, d: &Value) -> String {
     json!({"op": 0, "s": seq, "t": event, "d": d}).to_string()
 }
 
+/// A serenity `ClientBuilder` pointed at a fake Discord's HTTP API by its
+/// URL ([`FakeDiscord::http_url`]): how a bot in another process connects.
+pub fn client_builder_at(
+    http_url: &str,
+    intents: serenity::all::GatewayIntents,
+) -> serenity::all::ClientBuilder {
+    let http = serenity::all::HttpBuilder::new("fake-token")
+        .proxy(http_url)
+        .ratelimiter_disabled(true)
+        .build();
+    serenity::all::ClientBuilder::new_with_http(http, intents)
+}
+
 impl FakeDiscord {
     /// Starts the HTTP API and the gateway on two free loopback ports.
     pub async fn start() -> std::io::Result<Self> {
@@ -194,11 +207,7 @@ impl FakeDiscord {
         &self,
         intents: serenity::all::GatewayIntents,
     ) -> serenity::all::ClientBuilder {
-        let http = serenity::all::HttpBuilder::new("fake-token")
-            .proxy(self.http_url())
-            .ratelimiter_disabled(true)
-            .build();
-        serenity::all::ClientBuilder::new_with_http(http, intents)
+        client_builder_at(&self.http_url(), intents)
     }
 
     /// The gateway's URL (what `GET /gateway` answers).

@@ -190,8 +190,8 @@ impl MySqlStore {
     }
 
     /// Ends the leases (another process may take the shards at once) and
-    /// closes the connections.
-    pub async fn close(self) -> Result<()> {
+    /// closes the connections: nothing more can be written or read.
+    pub async fn close(&self) -> Result<()> {
         let closed = self.writer.close().await;
         self.readers.close().await;
         closed

@@ -101,5 +101,18 @@ pub use persist_redb as redb;
 #[cfg(feature = "sled")]
 pub use persist_sled as sled;
 
+/// The PostgreSQL backend (feature `postgres`).
+#[cfg(feature = "postgres")]
+pub use persist_postgres as postgres;
+
+/// The MySQL / MariaDB backend (feature `mysql`).
+#[cfg(feature = "mysql")]
+pub use persist_mysql as mysql;
+
+/// Which shards a process writes to a shared database (features
+/// `postgres`, `mysql`).
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub use persist_sql::lease::LeaseConfig;
+
 /// serenity itself, as this crate was built against (0.12.5).
 pub use serenity;

@@ -34,6 +34,31 @@ use crate::tap::{GatewayStats, Tap};
 #[derive(Clone)]
 pub struct Persist {
     tap: Arc<Tap>,
+    /// Ends what other processes wait for (a server store's shard leases)
+    /// once the cache is shut down.
+    close: Option<Arc<dyn Close>>,
+}
+
+/// A store to close at shutdown.
+#[async_trait]
+trait Close: Send + Sync {
+    async fn close(&self) -> Result<()>;
+}
+
+#[cfg(feature = "postgres")]
+#[async_trait]
+impl Close for persist_postgres::PostgresStore {
+    async fn close(&self) -> Result<()> {
+        persist_postgres::PostgresStore::close(self).await
+    }
+}
+
+#[cfg(feature = "mysql")]
+#[async_trait]
+impl Close for persist_mysql::MySqlStore {
+    async fn close(&self) -> Result<()> {
+        persist_mysql::MySqlStore::close(self).await
+    }
 }
 
 impl std::fmt::Debug for Persist {
@@ -58,11 +83,27 @@ impl Persist {
     pub fn new(cache: Cache) -> Self {
         Self {
             tap: Arc::new(Tap::new(cache)),
+            close: None,
         }
     }
 
+    /// A cache over a server store, which [`Persist::shutdown`] closes.
+    #[cfg(any(feature = "postgres", feature = "mysql"))]
+    fn closing<S: persist_core::Store + Close>(store: S) -> Result<Self> {
+        let store = Arc::new(store);
+        let mut persist = Self::with_defaults(Arc::clone(&store))?;
+        persist.close = Some(store);
+        Ok(persist)
+    }
+
     /// A cache over an opened store with the default ruleset and pipeline.
-    #[cfg(any(feature = "sqlite", feature = "redb", feature = "sled"))]
+    #[cfg(any(
+        feature = "sqlite",
+        feature = "redb",
+        feature = "sled",
+        feature = "postgres",
+        feature = "mysql"
+    ))]
     fn with_defaults(store: impl persist_core::Store) -> Result<Self> {
         Ok(Self::new(Cache::new(
             store,
@@ -110,6 +151,63 @@ impl Persist {
         Self::with_defaults(store)
     }
 
+    /// Opens a cache in a PostgreSQL database shared with other processes,
+    /// with the default ruleset and pipeline settings: this process writes
+    /// the shards of `shards` (leased, see `persist_postgres`), or only
+    /// reads when `shards` is `None` (a dashboard, a worker). The schema's
+    /// migrations and `migrations` (the application's hooks) run first.
+    ///
+    /// `shards` must name exactly the shards the client runs. serenity's
+    /// `Client::start_shard_range` includes the range's end:
+    /// `start_shard_range(0..1, 4)` runs shards 0 and 1, so
+    /// `LeaseConfig::new([0, 1], 4)`.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), persist_serenity::Error> {
+    /// use persist_serenity::{LeaseConfig, Migrations, Persist};
+    /// // This process runs shards 0 and 1 of 4.
+    /// let persist = Persist::open_postgres(
+    ///     "postgres://bot@localhost/bot",
+    ///     Some(LeaseConfig::new([0, 1], 4)),
+    ///     &Migrations::new(),
+    /// ).await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "postgres")]
+    pub async fn open_postgres(
+        url: &str,
+        shards: Option<persist_sql::lease::LeaseConfig>,
+        migrations: &persist_core::Migrations,
+    ) -> Result<Self> {
+        let config = match shards {
+            Some(shards) => persist_postgres::PostgresConfig::new(url, shards),
+            None => persist_postgres::PostgresConfig::read_only(url),
+        };
+        Self::closing(persist_postgres::PostgresStore::open(config, migrations).await?)
+    }
+
+    /// Opens a cache in a MySQL or MariaDB database shared with other
+    /// processes, like [`Persist::open_postgres`].
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), persist_serenity::Error> {
+    /// use persist_serenity::{LeaseConfig, Migrations, Persist};
+    /// let dashboard = Persist::open_mysql("mysql://bot@localhost/bot", None, &Migrations::new()).await?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "mysql")]
+    pub async fn open_mysql(
+        url: &str,
+        shards: Option<persist_sql::lease::LeaseConfig>,
+        migrations: &persist_core::Migrations,
+    ) -> Result<Self> {
+        let config = match shards {
+            Some(shards) => persist_mysql::MySqlConfig::new(url, shards),
+            None => persist_mysql::MySqlConfig::read_only(url),
+        };
+        Self::closing(persist_mysql::MySqlStore::open(config, migrations).await?)
+    }
+
     /// The cache underneath.
     pub fn cache(&self) -> &Cache {
         self.tap.cache()
@@ -151,9 +249,15 @@ impl Persist {
         self.cache().flush().await
     }
 
-    /// Commits what is queued and stops the writer. Call before exiting.
+    /// Commits what is queued and stops the writer, then closes a server
+    /// store (ending its shard leases, so another process may take the
+    /// shards at once). Call before exiting.
     pub async fn shutdown(&self) -> Result<()> {
-        self.cache().shutdown().await
+        let shut = self.cache().shutdown().await;
+        match &self.close {
+            Some(store) => shut.and(store.close().await),
+            None => shut,
+        }
     }
 }
 

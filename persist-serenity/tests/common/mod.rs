@@ -79,6 +79,18 @@ pub fn run(mut client: Client, shards: u32) -> Running {
     Running { manager, task }
 }
 
+/// Starts a built client running shards `range` of `total` in a task of its own.
+pub fn run_range(mut client: Client, range: std::ops::Range<u32>, total: u32) -> Running {
+    let manager = Arc::clone(&client.shard_manager);
+    let task = tokio::spawn(async move {
+        // serenity's range includes its end: `4..7` runs shards 4 to 7.
+        let _ = client
+            .start_shard_range(range.start..range.end - 1, total)
+            .await;
+    });
+    Running { manager, task }
+}
+
 pub struct NoHandler;
 impl EventHandler for NoHandler {}
 
