@@ -37,7 +37,7 @@
 //! # Members of a guild
 //! mariadb test -e "SELECT user_id, nick FROM members WHERE guild_id = 1"
 //! # The last messages of a channel
-//! mariadb test -e "SELECT id, data ->> '$.content' FROM messages WHERE channel_id = 10 ORDER BY id DESC LIMIT 5"
+//! mariadb test -e "SELECT id, JSON_VALUE(data, '$.content') FROM messages WHERE channel_id = 10 ORDER BY id DESC LIMIT 5"
 //! # How much is cached, by kind
 //! mariadb test -e "SELECT kind, SUM(n) FROM persist_counts GROUP BY kind ORDER BY kind"
 //! # Who writes which shard

@@ -25,6 +25,8 @@ pub mod read;
 pub mod scope;
 mod shared;
 mod table;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 pub mod writer;
 
 pub use blocking::off_runtime;
