@@ -50,7 +50,85 @@ pub async fn open_store(
         ),
         "redb" => Arc::new(persist_redb::RedbStore::open(path, &migrations).await?),
         "sled" => Arc::new(persist_sled::SledStore::open(path, &migrations).await?),
+        "postgres" | "mysql" => open_server(backend, path, 0..1, 1).await?,
         other => return Err(format!("unknown backend {other}").into()),
+    })
+}
+
+/// The URL of the benchmark's PostgreSQL (`PERSIST_POSTGRES_URL`) or MySQL
+/// (`PERSIST_MYSQL_URL`) server: by default the local test servers.
+pub fn server_url(backend: &str) -> String {
+    match backend {
+        "postgres" => std::env::var("PERSIST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into()),
+        _ => std::env::var("PERSIST_MYSQL_URL")
+            .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into()),
+    }
+}
+
+/// The schema (PostgreSQL) or database (MySQL) a store at `path` lives in:
+/// the path's file name, as a plain SQL name.
+pub fn server_place(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let plain: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("replay_{plain}")
+}
+
+/// Drops the schema or database of a server store at `path`.
+pub async fn drop_server_place(
+    backend: &str,
+    path: &Path,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    use sqlx::Connection as _;
+    let place = server_place(path);
+    let url = server_url(backend);
+    if backend == "postgres" {
+        let mut conn = sqlx::PgConnection::connect(&url).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DROP SCHEMA IF EXISTS {place} CASCADE"
+        )))
+        .execute(&mut conn)
+        .await?;
+    } else {
+        let mut conn = sqlx::MySqlConnection::connect(&url).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {place}"
+        )))
+        .execute(&mut conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Opens a writer of `shards` (of `shard_count`) on a server backend, in
+/// the schema or database named after `path` (created when missing).
+pub async fn open_server(
+    backend: &str,
+    path: &Path,
+    shards: std::ops::Range<u32>,
+    shard_count: u32,
+) -> Result<Arc<dyn Store>, Box<dyn std::error::Error + Send + Sync>> {
+    let migrations = persist_core::Migrations::new();
+    let leases = persist_sql::lease::LeaseConfig::new(shards, shard_count);
+    let place = server_place(path);
+    let url = server_url(backend);
+    Ok(if backend == "postgres" {
+        let config = persist_postgres::PostgresConfig::new(url, leases).schema(place);
+        Arc::new(persist_postgres::PostgresStore::open(config, &migrations).await?)
+    } else {
+        let config = persist_mysql::MySqlConfig::new(url, leases).database(place);
+        Arc::new(persist_mysql::MySqlStore::open(config, &migrations).await?)
     })
 }
 

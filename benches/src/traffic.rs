@@ -109,7 +109,9 @@ pub fn generate(config: &TrafficConfig, out: impl Write) -> io::Result<TrafficSu
         let channels = 5 + rng.next(20);
         guilds.push((
             GuildSpec {
-                id: made(g * 100_000),
+                // Made a millisecond apart, so the guilds spread over shards
+                // (`shard_of` divides the timestamp) as Discord's do.
+                id: p::snowflake(BASE_MS + 1 + g, 0),
                 name: format!("guild {g}"),
                 owner_id: members[0],
                 channels: (1..=channels).map(|c| made(g * 100_000 + c)).collect(),

@@ -29,23 +29,45 @@ pub(crate) async fn stored_schema_version(conn: &mut PgConnection) -> Result<u32
     persist_sql::migrate::stored_version::<Postgres>("postgres", conn, HISTORY).await
 }
 
-/// Brings the schema up to `target` (the newest when `None`), refusing a
-/// database newer than the code before touching it.
-pub(crate) async fn migrate(conn: &mut PgConnection, target: Option<u32>) -> Result<(), Error> {
+/// Creates `schema` when given and missing, then brings it up to `target`
+/// (the newest when `None`), refusing a database newer than the code
+/// before touching it. Under the lock: processes opening at once would
+/// race on both.
+pub(crate) async fn migrate(
+    conn: &mut PgConnection,
+    schema: Option<&str>,
+    target: Option<u32>,
+) -> Result<(), Error> {
     let locking = |e| Error::backend("postgres", "locking the schema for migration", e);
     sqlx::query("SELECT pg_advisory_lock($1)")
         .bind(MIGRATION_LOCK)
         .execute(&mut *conn)
         .await
         .map_err(locking)?;
-    let migrated = persist_sql::migrate::migrate::<Postgres>(
-        "postgres",
-        conn,
-        embedded::migrations::runner(),
-        HISTORY,
-        target,
-    )
-    .await;
+    let migrated = match schema {
+        // The name was checked to need no quoting.
+        Some(schema) => sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "CREATE SCHEMA IF NOT EXISTS {schema}"
+        )))
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+        .map_err(|e| Error::backend("postgres", format!("creating the schema {schema}"), e)),
+        None => Ok(()),
+    };
+    let migrated = match migrated {
+        Ok(()) => {
+            persist_sql::migrate::migrate::<Postgres>(
+                "postgres",
+                conn,
+                embedded::migrations::runner(),
+                HISTORY,
+                target,
+            )
+            .await
+        }
+        failed => failed,
+    };
     let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)")
         .bind(MIGRATION_LOCK)
         .execute(&mut *conn)

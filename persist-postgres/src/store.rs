@@ -214,16 +214,7 @@ async fn prepare(
             _ => Ok(()),
         };
     }
-    if let Some(schema) = &config.schema {
-        // The name was checked to need no quoting.
-        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-            "CREATE SCHEMA IF NOT EXISTS {schema}"
-        )))
-        .execute(&mut *conn)
-        .await
-        .map_err(backend_error(format!("creating the schema {schema}")))?;
-    }
-    migrate::migrate(conn, version).await
+    migrate::migrate(conn, config.schema.as_deref(), version).await
 }
 
 #[async_trait]

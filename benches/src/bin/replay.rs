@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! cargo run --release -p persist-benches --bin replay -- [--messages N] [--seed S]
-//!     [--backends memory,sqlite,redb,sled] [--dir DIR] [--skip-floors]
+//!     [--backends memory,sqlite,redb,sled,postgres,mysql] [--dir DIR] [--skip-floors]
 //!     [--skip-serenity-cache] [--stall-store SECONDS] [--queue-budget-mib N]
 //!     [--ingest-runs N]
 //! ```
@@ -21,7 +21,10 @@
 //! `floor:<backend>` (the same rows written to the raw engine in
 //! transactions of 1,000 rows, no layers of ours); with `--stall-store S`,
 //! `stalled:<backend>` (the bot's path while the store commits nothing for
-//! S seconds).
+//! S seconds); for the servers (`postgres`, `mysql`, at `PERSIST_POSTGRES_URL`
+//! and `PERSIST_MYSQL_URL`, by default the local test servers),
+//! `pair:<backend>` (two processes at once, each ingesting the events of
+//! its shard of two into one database).
 //!
 //! One phase alone, with the heap it holds over time on stderr and its
 //! peak in the result (`--heap`: where a phase's memory goes):
@@ -120,7 +123,13 @@ fn allocations() -> u64 {
     ALLOCATIONS.with(std::cell::Cell::get)
 }
 
-const BACKENDS: &[&str] = &["memory", "sqlite", "redb", "sled"];
+const BACKENDS: &[&str] = &["memory", "sqlite", "redb", "sled", "postgres", "mysql"];
+
+/// Whether a backend is a database server (its store lives in a schema or
+/// database named after the path, see `persist_benches::server_place`).
+fn is_server(backend: &str) -> bool {
+    matches!(backend, "postgres" | "mysql")
+}
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -159,7 +168,7 @@ fn number(args: &[String], name: &str, default: u64) -> Result<u64, Error> {
 fn parent(args: &[String]) -> Result<(), Error> {
     if args.iter().any(|a| a == "--help" || a == "-h") {
         println!(
-            "usage: replay [--messages N] [--seed S] [--backends memory,sqlite,redb,sled] [--dir DIR] [--skip-floors] [--skip-serenity-cache] [--stall-store SECONDS] [--queue-budget-mib N] [--ingest-runs N]"
+            "usage: replay [--messages N] [--seed S] [--backends memory,sqlite,redb,sled,postgres,mysql] [--dir DIR] [--skip-floors] [--skip-serenity-cache] [--stall-store SECONDS] [--queue-budget-mib N] [--ingest-runs N]"
         );
         return Ok(());
     }
@@ -227,11 +236,21 @@ fn parent(args: &[String]) -> Result<(), Error> {
             phases.push(format!("store:{b}"));
             phases.push(format!("floor:{b}"));
         }
+        if is_server(b) && ingest_runs > 0 {
+            // Two processes, a shard each of two, into one database.
+            phases.push(format!("pair:{b}"));
+        }
     }
     phases.push("parse".to_owned());
     let mut results: Vec<(String, Value)> = Vec::new();
     for phase in &phases {
         eprintln!("== {phase}");
+        if let Some(backend) = phase.strip_prefix("pair:") {
+            let value = pair(&input, &dir, backend, queue_budget_mib)?;
+            eprintln!("   {value}");
+            results.push((phase.clone(), value));
+            continue;
+        }
         let out = Command::new(std::env::current_exe()?)
             .args(["--child", phase, "--input"])
             .arg(&input)
@@ -257,6 +276,51 @@ fn parent(args: &[String]) -> Result<(), Error> {
     }
     print_tables(&results, messages);
     Ok(())
+}
+
+/// Two child processes ingesting the stream into one server database at
+/// once, each the events of its shard of two (READY both); the total
+/// events over the slower one's time.
+fn pair(input: &Path, dir: &Path, backend: &str, queue_budget_mib: u64) -> Result<Value, Error> {
+    let path = dir.join(format!("store-pair-{backend}"));
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(discard(backend, &path))?;
+    let children: Vec<_> = (0..2)
+        .map(|shard| {
+            Command::new(std::env::current_exe()?)
+                .args(["--child", &format!("half:{backend}:{shard}"), "--input"])
+                .arg(input)
+                .arg("--dir")
+                .arg(dir)
+                .args(["--queue-budget-mib", &queue_budget_mib.to_string()])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+        })
+        .collect::<Result<_, _>>()?;
+    let mut halves = Vec::new();
+    for child in children {
+        let out = child.wait_with_output()?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let line = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("RESULT "))
+            .ok_or_else(|| {
+                format!(
+                    "a half of pair:{backend} failed ({}): {}",
+                    out.status,
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            })?;
+        halves.push(serde_json::from_str::<Value>(line)?);
+    }
+    runtime.block_on(discard(backend, &path))?;
+    let events: f64 = halves.iter().map(|h| f(h, "events")).sum();
+    let seconds = halves.iter().map(|h| f(h, "seconds")).fold(0.0, f64::max);
+    Ok(json!({
+        "events": events, "seconds": seconds, "events_per_s": events / seconds,
+        "halves": halves,
+    }))
 }
 
 fn get<'a>(results: &'a [(String, Value)], phase: &str) -> Vec<&'a Value> {
@@ -408,6 +472,38 @@ fn print_tables(results: &[(String, Value)], messages: u64) {
             }
         }
     }
+    let pairs: Vec<_> = results
+        .iter()
+        .filter(|(p, _)| p.starts_with("pair:"))
+        .collect();
+    if !pairs.is_empty() {
+        println!();
+        println!(
+            "| backend | one process, every shard: events/s until durable (best run) | two processes, a shard of two each, one database: total events/s | ratio | each process: events, seconds |"
+        );
+        println!("|---|---|---|---|---|");
+        for (phase, pair) in pairs {
+            let backend = &phase[5..];
+            let one = get(results, &format!("ingest:{backend}"))
+                .iter()
+                .map(|v| f(v, "events_per_s"))
+                .fold(0.0, f64::max);
+            let two = f(pair, "events_per_s");
+            let halves: Vec<String> = pair["halves"]
+                .as_array()
+                .map(|h| {
+                    h.iter()
+                        .map(|h| format!("{:.0} in {:.1} s", f(h, "events"), f(h, "seconds")))
+                        .collect()
+                })
+                .unwrap_or_default();
+            println!(
+                "| {backend} | {one:.0} | {two:.0} | {:.2} | {} |",
+                two / one,
+                halves.join("; ")
+            );
+        }
+    }
 }
 
 // ---------------------------------------------------------------- children
@@ -465,6 +561,10 @@ fn child(args: &[String]) -> Result<(), Error> {
             ))?
         }
         Some(("store", backend)) => store_path(&input, &dir, backend, &runtime)?,
+        Some(("half", rest)) => {
+            let (backend, shard) = rest.split_once(':').ok_or("half:<backend>:<shard>")?;
+            runtime.block_on(half(&input, &dir, backend, shard.parse()?, queue_budget))?
+        }
         Some(("floor", backend)) => floor(&input, &dir, backend)?,
         _ => return Err(format!("unknown phase {phase:?}").into()),
     };
@@ -593,8 +693,19 @@ fn rules() -> Result<Ruleset, Error> {
 
 async fn open(dir: &Path, backend: &str) -> Result<(Arc<dyn Store>, PathBuf), Error> {
     let path = dir.join(format!("store-{backend}"));
-    remove(&path);
+    discard(backend, &path).await?;
     Ok((open_store(backend, &path).await?, path))
+}
+
+/// Removes what a phase wrote: a server store's schema or database, an
+/// embedded store's files.
+async fn discard(backend: &str, path: &Path) -> Result<(), Error> {
+    if is_server(backend) {
+        persist_benches::drop_server_place(backend, path).await?;
+    } else {
+        remove(path);
+    }
+    Ok(())
 }
 
 fn disk_mib(path: &Path) -> f64 {
@@ -854,13 +965,62 @@ async fn ingest(
     let counts = persist.counts().await?;
     persist.shutdown().await?;
     if backend != "memory" {
-        remove(&path);
+        discard(backend, &path).await?;
     }
     Ok(json!({
         "events": events, "seconds": secs, "events_per_s": events as f64 / secs,
         "ingest_seconds": ingest_secs, "messages": counts.messages,
         "failed": stats.gateway.failed_total(), "shed": stats.cache.shed,
     }))
+}
+
+/// One of two processes sharing a server database: the events of shard
+/// `shard` of two (and every READY), ingested as `ingest` does.
+async fn half(
+    input: &Path,
+    dir: &Path,
+    backend: &str,
+    shard: u32,
+    queue_budget: usize,
+) -> Result<Value, Error> {
+    let path = dir.join(format!("store-pair-{backend}"));
+    let store = persist_benches::open_server(backend, &path, shard..shard + 1, 2).await?;
+    let persist = persist_over(store, queue_budget)?;
+    // Which shard an event belongs to, read before the clock starts.
+    let mine: Vec<bool> = lines(input)?
+        .map(|line| {
+            let frame: Value = serde_json::from_str(&line?)?;
+            let d = &frame["d"];
+            let guild = d["guild_id"]
+                .as_str()
+                .or_else(|| {
+                    (frame["t"] == "GUILD_CREATE")
+                        .then(|| d["id"].as_str())
+                        .flatten()
+                })
+                .and_then(|g| g.parse::<u64>().ok());
+            Ok(match guild {
+                Some(g) => persist_core::shard_of(persist_core::GuildId::new(g), 2) == shard,
+                None => frame["t"] == "READY" || shard == 0,
+            })
+        })
+        .collect::<Result<_, Error>>()?;
+    let started = Instant::now();
+    let mut events = 0u64;
+    for (line, mine) in lines(input)?.zip(mine) {
+        let line = line?;
+        if mine {
+            persist.apply_event(&parse(&line)?);
+            events += 1;
+        }
+    }
+    persist.flush().await?;
+    let secs = started.elapsed().as_secs_f64();
+    let fenced = persist.stats().cache.fenced_mutations;
+    persist.shutdown().await?;
+    Ok(
+        json!({"events": events, "seconds": secs, "events_per_s": events as f64 / secs, "fenced": fenced}),
+    )
 }
 
 /// The bot's path over one backend; with `stall`, the store commits nothing
@@ -1029,7 +1189,7 @@ async fn ours(
         "misses": stats.cache.hot.misses, "channel_windows": stats.cache.hot.channel_windows,
     });
     if backend != "memory" {
-        remove(&path);
+        discard(backend, &path).await?;
     }
     Ok(out)
 }
@@ -1084,7 +1244,11 @@ fn store_path(
         Ok(())
     })?;
     drop(store);
-    Ok(rows_result(rows, commits, timed, &path))
+    let result = rows_result(rows, commits, timed, &path);
+    if is_server(backend) {
+        runtime.block_on(discard(backend, &path))?;
+    }
+    Ok(result)
 }
 
 /// A timed write phase's result; removes what it wrote.
@@ -1117,6 +1281,55 @@ enum RawEngine {
     Sqlite(rusqlite::Connection),
     Redb(redb::Database),
     Sled(sled::Db),
+    /// PostgreSQL: COPY into a staging table, one upsert from it.
+    Postgres(tokio::runtime::Runtime, sqlx::PgConnection),
+    /// MySQL: one multi-row `INSERT ... ON DUPLICATE KEY UPDATE`.
+    MySql(tokio::runtime::Runtime, sqlx::MySqlConnection),
+}
+
+/// A key/value table on a server, fresh, in the floor's own schema or
+/// database (the place of `path`).
+fn raw_server(backend: &str, path: &Path) -> Result<RawEngine, Error> {
+    use sqlx::Connection as _;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let place = persist_benches::server_place(path);
+    let url = persist_benches::server_url(backend);
+    let script = |sql: String| sqlx::raw_sql(sqlx::AssertSqlSafe(sql));
+    runtime.block_on(persist_benches::drop_server_place(backend, path))?;
+    Ok(if backend == "postgres" {
+        let mut conn = runtime.block_on(sqlx::PgConnection::connect(&url))?;
+        runtime.block_on(
+            script(format!(
+                "CREATE SCHEMA {place}; SET search_path = {place}; \
+                 CREATE TABLE floor_rows (key text PRIMARY KEY, value json NOT NULL); \
+                 CREATE TEMP TABLE staging (key text, value json) ON COMMIT DELETE ROWS;"
+            ))
+            .execute(&mut conn),
+        )?;
+        RawEngine::Postgres(runtime, conn)
+    } else {
+        let mut conn = runtime.block_on(sqlx::MySqlConnection::connect(&url))?;
+        runtime.block_on(
+            script(format!(
+                "CREATE DATABASE {place}; USE {place}; \
+                 CREATE TABLE floor_rows (k VARCHAR(128) PRIMARY KEY, v JSON NOT NULL) ENGINE = InnoDB;"
+            ))
+            .execute(&mut conn),
+        )?;
+        RawEngine::MySql(runtime, conn)
+    })
+}
+
+/// COPY's text format: a backslash doubled (JSON escapes tabs and newlines).
+fn copy_text(out: &mut String, text: &str) {
+    for c in text.chars() {
+        if c == '\\' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
 }
 
 const ROWS: redb::TableDefinition<&[u8], &[u8]> = redb::TableDefinition::new("rows");
@@ -1129,13 +1342,14 @@ impl RawEngine {
                 conn.pragma_update(None, "journal_mode", "WAL")?;
                 conn.pragma_update(None, "synchronous", "NORMAL")?;
                 conn.execute(
-                    "CREATE TABLE rows (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID",
+                    "CREATE TABLE floor_rows (key BLOB PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID",
                     [],
                 )?;
                 Self::Sqlite(conn)
             }
             "redb" => Self::Redb(redb::Database::create(path)?),
             "sled" => Self::Sled(sled::Config::new().path(path).flush_every_ms(None).open()?),
+            "postgres" | "mysql" => raw_server(backend, path)?,
             other => return Err(format!("no raw floor for {other}").into()),
         })
     }
@@ -1147,7 +1361,7 @@ impl RawEngine {
                 let tx = conn.transaction()?;
                 {
                     let mut insert = tx.prepare_cached(
-                        "INSERT OR REPLACE INTO rows (key, value) VALUES (?1, ?2)",
+                        "INSERT OR REPLACE INTO floor_rows (key, value) VALUES (?1, ?2)",
                     )?;
                     for (k, v) in pairs {
                         insert.execute((k, v))?;
@@ -1173,6 +1387,40 @@ impl RawEngine {
                 db.apply_batch(batch)?;
                 db.flush()?;
             }
+            Self::Postgres(runtime, conn) => runtime.block_on(async {
+                let mut text = String::new();
+                for (k, v) in pairs {
+                    copy_text(&mut text, std::str::from_utf8(k)?);
+                    text.push('\t');
+                    copy_text(&mut text, std::str::from_utf8(v)?);
+                    text.push('\n');
+                }
+                sqlx::raw_sql("BEGIN").execute(&mut *conn).await?;
+                let mut copy = conn.copy_in_raw("COPY staging FROM STDIN").await?;
+                copy.send(text.into_bytes()).await?;
+                copy.finish().await?;
+                sqlx::raw_sql(
+                    "INSERT INTO floor_rows SELECT DISTINCT ON (key) key, value FROM staging \
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value; COMMIT",
+                )
+                .execute(&mut *conn)
+                .await?;
+                Ok::<_, Error>(())
+            })?,
+            Self::MySql(runtime, conn) => runtime.block_on(async {
+                let sql = format!(
+                    "INSERT INTO floor_rows (k, v) VALUES {} ON DUPLICATE KEY UPDATE v = VALUES(v)",
+                    vec!["(?, ?)"; pairs.len()].join(", ")
+                );
+                let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for (k, v) in pairs {
+                    insert = insert.bind(k.as_slice()).bind(std::str::from_utf8(v)?);
+                }
+                sqlx::raw_sql("BEGIN").execute(&mut *conn).await?;
+                insert.execute(&mut *conn).await?;
+                sqlx::raw_sql("COMMIT").execute(&mut *conn).await?;
+                Ok::<_, Error>(())
+            })?,
         }
         Ok(())
     }
@@ -1190,10 +1438,15 @@ fn floor(input: &Path, dir: &Path, backend: &str) -> Result<Value, Error> {
         let mut pairs = Vec::new();
         for m in &chunk {
             for r in rows_of(m) {
-                pairs.push((
-                    format!("{:?}", r.key()).into_bytes(),
-                    persist_kv::codec::encode_record(r)?,
-                ));
+                // A server's rows hold the object as JSON, as the store's do.
+                let value = if is_server(backend) {
+                    let mut json = Vec::new();
+                    persist_sql::write_object(r, &mut json)?;
+                    json
+                } else {
+                    persist_kv::codec::encode_record(r)?
+                };
+                pairs.push((format!("{:?}", r.key()).into_bytes(), value));
             }
         }
         rows += pairs.len() as u64;
@@ -1206,7 +1459,11 @@ fn floor(input: &Path, dir: &Path, backend: &str) -> Result<Value, Error> {
         Ok(())
     })?;
     drop(engine);
-    Ok(rows_result(rows, commits, timed, &path))
+    let result = rows_result(rows, commits, timed, &path);
+    if is_server(backend) {
+        tokio::runtime::Runtime::new()?.block_on(discard(backend, &path))?;
+    }
+    Ok(result)
 }
 
 fn peak_rss_mib() -> f64 {
