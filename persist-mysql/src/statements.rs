@@ -13,8 +13,11 @@ pub(crate) struct Statements {
     pub upsert: [&'static str; CHUNKS.len()],
     /// Deletes `CHUNKS[i]` keys.
     pub delete: [&'static str; CHUNKS.len()],
-    /// Selects `(key columns..., data)` of `CHUNKS[i]` keys.
-    pub get_many: [&'static str; CHUNKS.len()],
+    /// Selects `(position, data)` of the stored keys of a JSON array bound
+    /// as the one parameter (`"k"` or `["k1", "k2"]` each, ids as strings so
+    /// none loses a digit); the array drives the join, each key one index
+    /// seek.
+    pub get_many: &'static str,
 }
 
 /// Whether the table's rows are written by every process, so an upsert
@@ -33,16 +36,15 @@ fn leak(text: String) -> &'static str {
     Box::leak(text.into_boxed_str())
 }
 
-/// `key IN (?, ...)` or `(k1, k2) IN ((?, ?), ...)` for `rows` keys.
+/// `key IN (?, ...)`, or `(k1 = ? AND k2 = ?) OR ...` for two-column keys
+/// (MariaDB reads a row-constructor `IN` list by scanning the table; each
+/// `OR`ed pair is an index seek), for `rows` keys.
 fn key_in(key: &[&str], rows: usize) -> String {
     if key.len() == 1 {
         format!("{} IN ({})", key[0], vec!["?"; rows].join(", "))
     } else {
-        format!(
-            "({}) IN ({})",
-            key.join(", "),
-            placeholders(rows, key.len())
-        )
+        let pair = format!("({} = ? AND {} = ?)", key[0], key[1]);
+        format!("({})", vec![pair; rows].join(" OR "))
     }
 }
 
@@ -75,12 +77,20 @@ fn build(table: Table) -> Statements {
             ))
         }),
         delete: CHUNKS.map(|rows| leak(format!("DELETE FROM {name} WHERE {}", key_in(key, rows)))),
-        get_many: CHUNKS.map(|rows| {
-            leak(format!(
-                "SELECT {}, data FROM {name} WHERE {}",
-                key.join(", "),
-                key_in(key, rows)
-            ))
+        get_many: leak(if key.len() == 1 {
+            format!(
+                "SELECT k.n, t.data FROM JSON_TABLE(?, '$[*]' COLUMNS (\
+                   n FOR ORDINALITY, a BIGINT UNSIGNED PATH '$')) AS k \
+                 JOIN {name} AS t ON t.{} = k.a",
+                key[0]
+            )
+        } else {
+            format!(
+                "SELECT k.n, t.data FROM JSON_TABLE(?, '$[*]' COLUMNS (\
+                   n FOR ORDINALITY, a BIGINT UNSIGNED PATH '$[0]', b BIGINT UNSIGNED PATH '$[1]')) AS k \
+                 JOIN {name} AS t ON t.{} = k.a AND t.{} = k.b",
+                key[0], key[1]
+            )
         }),
     }
 }

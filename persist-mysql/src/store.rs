@@ -5,12 +5,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use persist_core::{
-    Answer, AppliedHook, ConfigError, Error, Migrations, Mutation, Query, Result, Store, Timestamp,
+    Answer, AppliedHook, ConfigError, Error, Migrations, Mutation, Query, Result, Store,
 };
 use persist_sql::SharedWriter;
 use persist_sql::lease::Leases;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
-use sqlx::{AssertSqlSafe, ConnectOptions as _, Connection as _, MySqlConnection, Row};
+use sqlx::{AssertSqlSafe, ConnectOptions as _, Connection as _, MySqlConnection};
 
 use crate::config::MySqlConfig;
 use crate::lease::MySqlLeases;
@@ -119,15 +119,7 @@ impl MySqlStore {
         migrations: &Migrations,
         version: Option<u32>,
     ) -> Result<Self> {
-        if config.readers == 0 || config.readers > 64 {
-            return Err(ConfigError::OutOfRange {
-                setting: "readers",
-                min: 1,
-                max: 64,
-                value: u64::from(config.readers),
-            }
-            .into());
-        }
+        persist_sql::server::check_readers(config.readers)?;
         if let Some(leases) = &config.leases {
             leases.validate()?;
         }
@@ -226,19 +218,11 @@ async fn prepare(
     }
     if config.leases.is_none() {
         let found = migrate::stored_schema_version(conn).await?;
-        let supported = migrate::code_schema_version();
-        return match found {
-            _ if found > supported => Err(Error::SchemaTooNew { found, supported }),
-            _ if found < supported => Err(Error::backend(
-                "mysql",
-                "opening read-only",
-                format!(
-                    "the database's schema is version {found}, this code's is {supported}: \
-                     a writing process of this version creates or upgrades it"
-                ),
-            )),
-            _ => Ok(()),
-        };
+        return persist_sql::server::check_read_only_schema(
+            "mysql",
+            found,
+            migrate::code_schema_version(),
+        );
     }
     migrate::migrate(conn, version).await
 }
@@ -267,22 +251,14 @@ impl Store for MySqlStore {
     }
 
     async fn applied_hooks(&self) -> Result<Vec<AppliedHook>> {
-        let failed = || backend_error("reading applied hooks");
-        let rows =
-            sqlx::query("SELECT version, name, applied_at FROM persist_hooks ORDER BY version")
-                .fetch_all(&self.readers)
-                .await
-                .map_err(failed())?;
-        rows.iter()
-            .map(|row| {
-                Ok(AppliedHook {
-                    version: u32::try_from(row.try_get::<i32, _>(0).map_err(failed())?)
-                        .unwrap_or(0),
-                    name: row.try_get(1).map_err(failed())?,
-                    applied_at: Timestamp::from_unix_micros(row.try_get(2).map_err(failed())?),
-                })
-            })
-            .collect()
+        let rows: Vec<(i32, String, i64)> = sqlx::query_as(persist_sql::server::APPLIED_HOOKS)
+            .fetch_all(&self.readers)
+            .await
+            .map_err(backend_error("reading applied hooks"))?;
+        Ok(rows
+            .into_iter()
+            .map(|(version, name, at)| persist_sql::server::applied_hook(version, name, at))
+            .collect())
     }
 
     async fn record_hook(&self, hook: &AppliedHook) -> Result<()> {

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use persist_core::{AppliedHook, Mutation, Result};
+use persist_sql::SqlEngine;
 use persist_sql::lease::LeaseRow;
 use persist_sql::writer::Connector;
 use sqlx::mysql::MySqlConnectOptions;
@@ -64,7 +65,8 @@ impl Connector for MySqlConnector {
         batch: &[Mutation],
         seen_at: i64,
     ) -> Result<()> {
-        let changes = persist_core::write::plan(&mut Committed { runtime, conn }, batch)?;
+        let changes =
+            persist_core::write::plan(&mut SqlEngine(Committed { runtime, conn }), batch)?;
         runtime.block_on(crate::write::write_changes(conn, &changes, seen_at))
     }
 

@@ -2,9 +2,8 @@
 //! ([`persist_core::write::Engine`]), inside the writer's transaction: one
 //! statement per table for a batch's point reads, one per scope listing.
 
-use persist_core::write::{Engine, Scope};
 use persist_core::{EntityKey, Error, Record, Result};
-use persist_sql::{Bind, Dialect, Table, decode_data};
+use persist_sql::{Bind, CommittedRows, Dialect, Table, decode_data};
 use sqlx::{PgConnection, Row};
 use tokio::runtime::Runtime;
 
@@ -37,7 +36,9 @@ pub(crate) fn parse_id(text: &str) -> Result<u64> {
     })
 }
 
-impl Committed<'_> {
+impl CommittedRows for Committed<'_> {
+    const DIALECT: Dialect = Dialect::Postgres;
+
     fn get_table(
         &mut self,
         table: Table,
@@ -72,25 +73,8 @@ impl Committed<'_> {
         }
         Ok(())
     }
-}
 
-impl Engine for Committed<'_> {
-    fn get_many(&mut self, keys: &[EntityKey]) -> Result<Vec<Option<Record>>> {
-        let mut out = vec![None; keys.len()];
-        let mut by_table: Vec<Vec<(usize, EntityKey)>> = vec![Vec::new(); Table::ALL.len()];
-        for (position, key) in keys.iter().enumerate() {
-            by_table[Table::of(key) as usize].push((position, *key));
-        }
-        for (table, keys) in Table::ALL.into_iter().zip(&by_table) {
-            if !keys.is_empty() {
-                self.get_table(table, keys, &mut out)?;
-            }
-        }
-        Ok(out)
-    }
-
-    fn scope_keys(&mut self, scope: Scope) -> Result<Vec<EntityKey>> {
-        let (sql, binds) = persist_sql::scope::listing(scope, Dialect::Postgres);
+    fn list(&mut self, sql: &'static str, binds: &[Bind]) -> Result<Vec<(u64, u64)>> {
         let query = binds.iter().fold(sqlx::query(sql), bind);
         let rows = self
             .runtime
@@ -103,7 +87,7 @@ impl Engine for Committed<'_> {
                     2 => parse_id(row.try_get(1).map_err(backend_error("listing keys"))?)?,
                     _ => 0,
                 };
-                Ok(persist_sql::scope::key_of(scope, parse_id(first)?, second))
+                Ok((parse_id(first)?, second))
             })
             .collect()
     }

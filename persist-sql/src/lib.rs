@@ -19,10 +19,12 @@
 mod blocking;
 mod codec;
 mod dialect;
+mod engine;
 pub mod lease;
 pub mod migrate;
 pub mod read;
 pub mod scope;
+pub mod server;
 mod shared;
 mod table;
 #[cfg(feature = "testkit")]
@@ -32,6 +34,7 @@ pub mod writer;
 pub use blocking::off_runtime;
 pub use codec::{decode_data, read_object, write_object};
 pub use dialect::{Bind, Dialect};
+pub use engine::{CommittedRows, SqlEngine};
 pub use shared::SharedWriter;
 pub use table::{CHUNKS, Column, ColumnType, Table};
 

@@ -2,9 +2,8 @@
 //! ([`persist_core::write::Engine`]), inside the writer's transaction: one
 //! statement per table for a batch's point reads, one per scope listing.
 
-use persist_core::write::{Engine, Scope};
 use persist_core::{EntityKey, Error, Record, Result};
-use persist_sql::{Bind, Dialect, Table, decode_data};
+use persist_sql::{Bind, CommittedRows, Dialect, Table, decode_data};
 use rusqlite::Connection;
 
 use crate::table::{sql_id, statements};
@@ -26,7 +25,7 @@ fn id(v: i64) -> u64 {
 impl Committed<'_> {
     /// Reads the keys of one table (`positions[i]` is where `keys[i]` goes
     /// in `out`) with one statement.
-    fn get_table(
+    fn read_table(
         &self,
         table: Table,
         keys: &[(usize, EntityKey)],
@@ -67,12 +66,7 @@ impl Committed<'_> {
     }
 
     /// The rows of a key listing: one or two integer columns.
-    fn list(
-        &self,
-        sql: &'static str,
-        binds: &[i64],
-        key: impl Fn(i64, i64) -> EntityKey,
-    ) -> Result<Vec<EntityKey>> {
+    fn rows(&self, sql: &'static str, binds: &[i64]) -> Result<Vec<(u64, u64)>> {
         let mut statement = self
             .0
             .prepare_cached(sql)
@@ -84,30 +78,26 @@ impl Committed<'_> {
             })
             .map_err(engine_error("listing keys"))?;
         rows.map(|row| {
-            row.map(|(a, b)| key(a, b))
+            row.map(|(a, b): (i64, i64)| (id(a), id(b)))
                 .map_err(engine_error("listing keys"))
         })
         .collect()
     }
 }
 
-impl Engine for Committed<'_> {
-    fn get_many(&mut self, keys: &[EntityKey]) -> Result<Vec<Option<Record>>> {
-        let mut out = vec![None; keys.len()];
-        let mut by_table: Vec<Vec<(usize, EntityKey)>> = vec![Vec::new(); Table::ALL.len()];
-        for (position, key) in keys.iter().enumerate() {
-            by_table[Table::of(key) as usize].push((position, *key));
-        }
-        for (table, keys) in Table::ALL.into_iter().zip(&by_table) {
-            if !keys.is_empty() {
-                self.get_table(table, keys, &mut out)?;
-            }
-        }
-        Ok(out)
+impl CommittedRows for Committed<'_> {
+    const DIALECT: Dialect = Dialect::Sqlite;
+
+    fn get_table(
+        &mut self,
+        table: Table,
+        keys: &[(usize, EntityKey)],
+        out: &mut [Option<Record>],
+    ) -> Result<()> {
+        self.read_table(table, keys, out)
     }
 
-    fn scope_keys(&mut self, scope: Scope) -> Result<Vec<EntityKey>> {
-        let (sql, binds) = persist_sql::scope::listing(scope, Dialect::Sqlite);
+    fn list(&mut self, sql: &'static str, binds: &[Bind]) -> Result<Vec<(u64, u64)>> {
         let binds: Vec<i64> = binds
             .iter()
             .map(|b| match *b {
@@ -115,8 +105,6 @@ impl Engine for Committed<'_> {
                 Bind::Int(v) => v,
             })
             .collect();
-        self.list(sql, &binds, |a, b| {
-            persist_sql::scope::key_of(scope, id(a), id(b))
-        })
+        self.rows(sql, &binds)
     }
 }

@@ -3,6 +3,7 @@
 //! round trips to a worker thread.
 
 use persist_core::{AppliedHook, Error, Mutation, Result};
+use persist_sql::SqlEngine;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::committed::{Committed, engine_error};
@@ -104,7 +105,7 @@ impl Writer {
             .map_err(engine_error(
                 "starting a batch (is the database locked by another process?)",
             ))?;
-        let written = persist_core::write::plan(&mut Committed(&self.conn), batch)
+        let written = persist_core::write::plan(&mut SqlEngine(Committed(&self.conn)), batch)
             .and_then(|changes| crate::write::write_changes(&self.conn, &changes));
         let outcome = written.and_then(|()| {
             self.conn
