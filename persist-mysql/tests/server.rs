@@ -72,6 +72,13 @@ impl ServerFactory for MySql {
         .unwrap()
     }
 
+    async fn execute(&self, place: &str, sql: &str) {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("USE {place}; {sql}")))
+            .execute(&mut admin().await)
+            .await
+            .unwrap();
+    }
+
     async fn close(&self, store: MySqlStore) {
         store.close().await.unwrap();
     }

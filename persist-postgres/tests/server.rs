@@ -72,6 +72,15 @@ impl ServerFactory for Postgres {
         .unwrap()
     }
 
+    async fn execute(&self, place: &str, sql: &str) {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "SET search_path = {place}; {sql}"
+        )))
+        .execute(&mut admin().await)
+        .await
+        .unwrap();
+    }
+
     async fn close(&self, store: PostgresStore) {
         store.close().await.unwrap();
     }

@@ -48,6 +48,9 @@ pub trait ServerFactory: Send + Sync {
     /// Rows of `table` in `place`, counted with `count(*)`.
     async fn rows(&self, place: &str, table: &str) -> i64;
 
+    /// Runs a statement in `place`, as an operator or another process would.
+    async fn execute(&self, place: &str, sql: &str);
+
     /// Closes a store (ending its leases).
     async fn close(&self, store: Self::Store);
 }
@@ -65,6 +68,47 @@ pub async fn run_server_checks<F: ServerFactory>(factory: &F, prefix: &str) {
     read_only_processes_read_and_refuse_writes(factory, &format!("{prefix}_readers")).await;
     a_shard_is_leased_to_one_live_process(factory, &format!("{prefix}_leases")).await;
     every_snowflake_orders_right(factory, &format!("{prefix}_snowflakes")).await;
+    a_user_is_never_replaced_by_an_older_copy(factory, &format!("{prefix}_users")).await;
+}
+
+/// A user another process wrote from a later sighting (a later `seen_at`)
+/// is not replaced by this process's copy; a copy seen later is.
+async fn a_user_is_never_replaced_by_an_older_copy<F: ServerFactory>(factory: &F, place: &str) {
+    let store = factory.writer(place, shards("users"), None).await.unwrap();
+    let mut user = fixtures::user(7);
+    user.username = "first".into();
+    store
+        .apply(&[Mutation::upsert(user.clone())])
+        .await
+        .unwrap();
+    // Another process saw the user later (an hour from now) and wrote it.
+    let later = crate::now_micros() + 3_600_000_000;
+    factory
+        .execute(
+            place,
+            &format!("UPDATE users SET username = 'newer', seen_at = {later} WHERE id = 7"),
+        )
+        .await;
+    user.username = "older".into();
+    store
+        .apply(&[Mutation::upsert(user.clone())])
+        .await
+        .unwrap();
+    assert_eq!(
+        factory.rows(place, "users WHERE username = 'newer'").await,
+        1,
+        "an older copy replaced a user another process saw later"
+    );
+    // Seen later than that: replaced.
+    factory
+        .execute(place, "UPDATE users SET seen_at = 0 WHERE id = 7")
+        .await;
+    store.apply(&[Mutation::upsert(user)]).await.unwrap();
+    assert_eq!(
+        factory.rows(place, "users WHERE username = 'older'").await,
+        1
+    );
+    factory.close(store).await;
 }
 
 /// A database of schema version 1 (before counts) opened by this code: its
