@@ -1,8 +1,10 @@
 //! MySQL and MariaDB storage backend for serenity-persist: one database
 //! that several shard processes write and any process reads.
 //!
-//! [`MySqlStore`] keeps the cache in MySQL 8 or MariaDB 10.6+ (InnoDB)
-//! through sqlx. Each batch is one transaction: it checks the process's
+//! [`MySqlStore`] keeps the cache in MariaDB 10.6 or newer (InnoDB; tested
+//! with 10.11) through sqlx. MySQL 8 is not supported yet: the migrations
+//! use MariaDB's `CREATE INDEX IF NOT EXISTS` and `CREATE TRIGGER IF NOT
+//! EXISTS`, which make them safe to run again after an interruption. Each batch is one transaction: it checks the process's
 //! shard leases, plans the batch with the cache's shared semantics
 //! ([`persist_core::write::plan`]) over the committed rows, then writes
 //! each table's removed keys and objects as multi-row `DELETE` and

@@ -121,19 +121,20 @@ pub(crate) fn chunks<'a, T>(
     })
 }
 
-/// Keeps the newest `?` (bound last) messages of each of `CHUNKS[i]`
-/// channels: the messages of those channels ranked newest first, past the
-/// cap deleted.
-pub(crate) static TRIM: LazyLock<[&'static str; CHUNKS.len()]> = LazyLock::new(|| {
-    CHUNKS.map(|channels| {
-        leak(format!(
-            "DELETE FROM messages WHERE id IN (SELECT id FROM ( \
-               SELECT id, ROW_NUMBER() OVER (PARTITION BY channel_id ORDER BY id DESC) AS newest \
-               FROM messages WHERE channel_id IN ({})) AS ranked WHERE newest > ?)",
-            vec!["?"; channels].join(", ")
-        ))
-    })
-});
+/// Keeps the newest `?` (first) messages of each channel of a JSON array
+/// of ids (second, as strings): the oldest id kept is found by an
+/// index-only seek per channel (`OFFSET keep - 1`: as far as the cap, never
+/// the whole channel), and only older rows are visited.
+pub(crate) const TRIM: &str = "DELETE m FROM messages AS m JOIN ( \
+       SELECT c.id AS channel_id, (SELECT id FROM messages WHERE channel_id = c.id \
+                                   ORDER BY id DESC LIMIT 1 OFFSET ?) AS oldest_kept \
+       FROM JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) AS c) AS cut \
+     ON m.channel_id = cut.channel_id WHERE m.id < cut.oldest_kept";
+
+/// Removes every message of the channels of a JSON array of ids.
+pub(crate) const CLEAR: &str = "DELETE m FROM messages AS m \
+     JOIN JSON_TABLE(?, '$[*]' COLUMNS (id BIGINT UNSIGNED PATH '$')) AS c \
+     ON m.channel_id = c.id";
 
 /// The lease rows of `shards` shard ids, locked until the batch ends.
 pub(crate) fn lease_rows(shards: usize) -> String {

@@ -10,7 +10,7 @@ use persist_sql::{Column, Table, write_object};
 use sqlx::MySqlConnection;
 
 use crate::committed::bind_key;
-use crate::statements::{TRIM, chunks, statements, versioned};
+use crate::statements::{CLEAR, TRIM, chunks, statements, versioned};
 use crate::store::backend_error;
 
 /// Writes the changes inside the open transaction.
@@ -73,22 +73,27 @@ pub(crate) async fn write_changes(
     trim(conn, &changes.trims).await
 }
 
-/// Keeps the newest `keep` messages of each channel.
+/// Keeps the newest `keep` messages of each channel: one statement per
+/// distinct `keep` (the ruleset gives every channel the same cap).
 async fn trim(conn: &mut MySqlConnection, caps: &[(ChannelId, u32)]) -> Result<()> {
-    let mut by_keep: BTreeMap<u32, Vec<u64>> = BTreeMap::new();
+    let mut by_keep: BTreeMap<u32, Vec<String>> = BTreeMap::new();
     for (channel, keep) in caps {
-        by_keep.entry(*keep).or_default().push(channel.get());
+        by_keep
+            .entry(*keep)
+            .or_default()
+            .push(channel.get().to_string());
     }
     for (keep, channels) in by_keep {
-        for (chunk, sql) in chunks(&TRIM, &channels) {
-            chunk
-                .iter()
-                .fold(sqlx::query(sql), |q, c| q.bind(*c))
-                .bind(i64::from(keep))
-                .execute(&mut *conn)
-                .await
-                .map_err(backend_error("trimming channels to their message cap"))?;
-        }
+        let channels = serde_json::to_string(&channels)
+            .map_err(|e| Error::backend("mysql", "trimming channels", e))?;
+        let query = match keep {
+            0 => sqlx::query(CLEAR).bind(channels),
+            _ => sqlx::query(TRIM).bind(i64::from(keep) - 1).bind(channels),
+        };
+        query
+            .execute(&mut *conn)
+            .await
+            .map_err(backend_error("trimming channels to their message cap"))?;
     }
     Ok(())
 }

@@ -17,8 +17,8 @@ pub enum Dialect {
     /// PostgreSQL: `$n` parameters, ids as `numeric(20)` (bound as text),
     /// `data` as `json`.
     Postgres = 1,
-    /// MySQL and MariaDB: `?` parameters, ids as `BIGINT UNSIGNED`,
-    /// `data` as `JSON`.
+    /// MariaDB (and MySQL's syntax): `?` parameters, ids as `BIGINT
+    /// UNSIGNED`, `data` as `JSON`.
     MySql = 2,
 }
 

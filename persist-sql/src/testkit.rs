@@ -69,6 +69,46 @@ pub async fn run_server_checks<F: ServerFactory>(factory: &F, prefix: &str) {
     a_shard_is_leased_to_one_live_process(factory, &format!("{prefix}_leases")).await;
     every_snowflake_orders_right(factory, &format!("{prefix}_snowflakes")).await;
     a_user_is_never_replaced_by_an_older_copy(factory, &format!("{prefix}_users")).await;
+    a_process_whose_shard_was_taken_over_is_fenced(factory, &format!("{prefix}_fence")).await;
+}
+
+/// A process paused past its lease, whose shard another process took
+/// over, has its next batch refused ([`Error::Fenced`]) and writes nothing;
+/// the new owner's writes stand.
+async fn a_process_whose_shard_was_taken_over_is_fenced<F: ServerFactory>(
+    factory: &F,
+    place: &str,
+) {
+    let mut config = shards("paused");
+    // Renewed every 20 minutes: nothing renews it during the check.
+    config.ttl = Duration::from_secs(3600);
+    let paused = factory.writer(place, config, None).await.unwrap();
+    paused
+        .apply(&[Mutation::upsert(fixtures::guild(1))])
+        .await
+        .unwrap();
+    // Its lease runs out while it is paused.
+    factory
+        .execute(
+            place,
+            "UPDATE persist_leases SET expires_at = expires_at - INTERVAL '2' HOUR",
+        )
+        .await;
+    let taker = factory.writer(place, shards("taker"), None).await.unwrap();
+    taker
+        .apply(&[Mutation::upsert(fixtures::guild(2))])
+        .await
+        .unwrap();
+    match paused.apply(&[Mutation::upsert(fixtures::guild(3))]).await {
+        Err(Error::Fenced { owner }) => assert_eq!(owner, "paused"),
+        other => panic!("a batch after a takeover: {:?}", other.map(|_| ())),
+    }
+    // Fenced for good: not even a batch that changes nothing commits.
+    assert!(matches!(paused.apply(&[]).await, Err(Error::Fenced { .. })));
+    let guilds = taker.guild_ids().await.unwrap();
+    assert_eq!(guilds.len(), 2, "{guilds:?}");
+    factory.close(paused).await;
+    factory.close(taker).await;
 }
 
 /// A user another process wrote from a later sighting (a later `seen_at`)
