@@ -1,5 +1,6 @@
-//! Several bot processes sharing one PostgreSQL database, against the fake
-//! Discord: each process a real serenity client running its own shards.
+//! Several bot processes sharing one database (PostgreSQL, MariaDB),
+//! against the fake Discord: each process a real serenity client running
+//! its own shards.
 //!
 //! Each bot is this test binary run again (`bot_process`), driven over its
 //! stdin and reporting on its stdout.
@@ -9,12 +10,12 @@ mod common;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{NoHandler, guild_create, id, rules};
+use common::{NoHandler, guild_create, id};
 use fake_discord::FakeDiscord;
 use fake_discord::payload::{self as p, GuildSpec};
 use persist_serenity::serenity::all::GatewayIntents;
-use persist_serenity::{Cache, ClientBuilderExt, LeaseConfig, Migrations, Persist};
-use sqlx::{Connection as _, PgConnection};
+use persist_serenity::{ClientBuilderExt, LeaseConfig, Migrations, Persist};
+use sqlx::{Connection as _, MySqlConnection, PgConnection};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdin, ChildStdout};
 
@@ -22,66 +23,142 @@ const BOT_ENV: &str = "PERSIST_SHARED_DATABASE_BOT";
 const WAIT: Duration = Duration::from_secs(60);
 const SHARDS: u32 = 4;
 
-fn base_url() -> String {
-    std::env::var("PERSIST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+/// One test at a time: each runs up to three bot processes and a server.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// The database server the bots share (`.ci/run` starts both).
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Server {
+    Postgres,
+    MySql,
 }
 
-/// The URL of a schema of the test database.
-fn url(schema: &str) -> String {
-    format!("{}?options=-c%20search_path%3D{schema}", base_url())
-}
-
-async fn admin() -> PgConnection {
-    PgConnection::connect(&base_url())
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL must answer (.ci/run starts it): {e}"))
-}
-
-/// A fresh, empty schema.
-async fn fresh_schema(schema: &str) {
-    let mut conn = admin().await;
-    for sql in [
-        format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
-        format!("CREATE SCHEMA {schema}"),
-    ] {
-        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-            .execute(&mut conn)
-            .await
-            .unwrap();
+impl Server {
+    fn name(self) -> &'static str {
+        match self {
+            Server::Postgres => "postgres",
+            Server::MySql => "mysql",
+        }
     }
-}
 
-/// Every stored object of the schema, as `table key data` lines, sorted.
-async fn dump(schema: &str) -> Vec<String> {
-    let mut conn = admin().await;
-    let tables = [
-        ("\"current_user\"", "id"),
-        ("guilds", "id"),
-        ("channels", "id"),
-        ("messages", "id"),
-        ("users", "id"),
-        ("members", "guild_id::text || '/' || user_id"),
-        ("roles", "id"),
-        ("emojis", "id"),
-        ("stickers", "id"),
-        ("voice_states", "guild_id::text || '/' || user_id"),
-        ("presences", "guild_id::text || '/' || user_id"),
-        ("stage_instances", "id"),
-        ("scheduled_events", "id"),
-        ("thread_members", "thread_id::text || '/' || user_id"),
-    ];
-    let mut rows = Vec::new();
-    for (table, key) in tables {
-        let sql = format!("SELECT {key}::text || ' ' || data::text FROM {schema}.{table}");
-        let found: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-            .fetch_all(&mut conn)
-            .await
-            .unwrap();
-        rows.extend(found.into_iter().map(|row| format!("{table} {row}")));
+    fn named(name: &str) -> Self {
+        match name {
+            "postgres" => Server::Postgres,
+            _ => Server::MySql,
+        }
     }
-    rows.sort();
-    rows
+
+    /// The test database's URL (`PERSIST_POSTGRES_URL`, `PERSIST_MYSQL_URL`).
+    fn url(self) -> String {
+        match self {
+            Server::Postgres => std::env::var("PERSIST_POSTGRES_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into()),
+            Server::MySql => std::env::var("PERSIST_MYSQL_URL")
+                .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/test".into()),
+        }
+    }
+
+    /// The URL of a place (a schema of the test database, or a database).
+    fn place_url(self, place: &str) -> String {
+        let url = self.url();
+        match self {
+            Server::Postgres => {
+                let joint = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{joint}options=-c%20search_path%3D{place}")
+            }
+            Server::MySql => match url.rsplit_once('/') {
+                Some((server, _)) => format!("{server}/{place}"),
+                None => format!("{url}/{place}"),
+            },
+        }
+    }
+
+    /// The rows of a statement of one text column, run as an operator would.
+    async fn texts(self, sql: String) -> Vec<String> {
+        let failed = |e: sqlx::Error| -> ! {
+            panic!("{} must answer (.ci/run starts it): {e}", self.name())
+        };
+        let sql = sqlx::AssertSqlSafe(sql);
+        match self {
+            Server::Postgres => {
+                let mut conn = PgConnection::connect(&self.url())
+                    .await
+                    .unwrap_or_else(|e| failed(e));
+                sqlx::query_scalar(sql).fetch_all(&mut conn).await.unwrap()
+            }
+            Server::MySql => {
+                let mut conn = MySqlConnection::connect(&self.url())
+                    .await
+                    .unwrap_or_else(|e| failed(e));
+                sqlx::query_scalar(sql).fetch_all(&mut conn).await.unwrap()
+            }
+        }
+    }
+
+    async fn execute(self, sql: String) {
+        let sql = sqlx::AssertSqlSafe(sql);
+        match self {
+            Server::Postgres => {
+                let mut conn = PgConnection::connect(&self.url()).await.unwrap();
+                sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+            }
+            Server::MySql => {
+                let mut conn = MySqlConnection::connect(&self.url()).await.unwrap();
+                sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+            }
+        }
+    }
+
+    /// A fresh, empty place.
+    async fn fresh(self, place: &str) {
+        self.execute(match self {
+            Server::Postgres => {
+                format!("DROP SCHEMA IF EXISTS {place} CASCADE; CREATE SCHEMA {place}")
+            }
+            Server::MySql => format!("DROP DATABASE IF EXISTS {place}; CREATE DATABASE {place}"),
+        })
+        .await;
+    }
+
+    /// A message's content, as SQL reads it from `data`.
+    fn content(self) -> &'static str {
+        match self {
+            Server::Postgres => "data ->> 'content'",
+            Server::MySql => "JSON_VALUE(data, '$.content')",
+        }
+    }
+
+    /// Every stored object of a place, as `table key data` lines, sorted.
+    async fn dump(self, place: &str) -> Vec<String> {
+        let current_user = match self {
+            Server::Postgres => "\"current_user\"",
+            Server::MySql => "`current_user`",
+        };
+        let pair = |a: &str, b: &str| format!("CONCAT({a}, '/', {b})");
+        let tables = [
+            (current_user, "id".to_owned()),
+            ("guilds", "id".to_owned()),
+            ("channels", "id".to_owned()),
+            ("messages", "id".to_owned()),
+            ("users", "id".to_owned()),
+            ("members", pair("guild_id", "user_id")),
+            ("roles", "id".to_owned()),
+            ("emojis", "id".to_owned()),
+            ("stickers", "id".to_owned()),
+            ("voice_states", pair("guild_id", "user_id")),
+            ("presences", pair("guild_id", "user_id")),
+            ("stage_instances", "id".to_owned()),
+            ("scheduled_events", "id".to_owned()),
+            ("thread_members", pair("thread_id", "user_id")),
+        ];
+        let mut rows = Vec::new();
+        for (table, key) in tables {
+            let sql = format!("SELECT CONCAT('{table} ', {key}, ' ', data) FROM {place}.{table}");
+            rows.extend(self.texts(sql).await);
+        }
+        rows.sort();
+        rows
+    }
 }
 
 /// A guild on a shard of its own choosing: its id's timestamp picks the shard.
@@ -128,13 +205,15 @@ struct Bot {
 impl Bot {
     async fn spawn(
         discord: &FakeDiscord,
-        schema: &str,
+        server: Server,
+        place: &str,
         shards: std::ops::Range<u32>,
         owner: &str,
     ) -> Bot {
         let spec = format!(
-            "{}|{}|{}|{}|{owner}",
-            url(schema),
+            "{}|{}|{}|{}|{}|{owner}",
+            server.name(),
+            server.place_url(place),
             discord.http_url(),
             shards.start,
             shards.end
@@ -263,16 +342,17 @@ async fn all_shards_connected(discord: &FakeDiscord) {
 }
 
 /// Runs the same traffic through `ranges` (one bot process each) into
-/// `schema`; returns the database's contents.
-async fn run_bots(schema: &str, ranges: &[std::ops::Range<u32>]) -> Vec<String> {
-    fresh_schema(schema).await;
+/// `place`; returns the database's contents.
+async fn run_bots(server: Server, place: &str, ranges: &[std::ops::Range<u32>]) -> Vec<String> {
+    server.fresh(place).await;
     let discord = FakeDiscord::start().await.unwrap();
     let guilds = guilds();
     discord.set_ready_guilds(guilds.iter().map(|g| g.id));
     discord.set_after_ready(guilds.iter().map(guild_create).collect());
     let mut bots = Vec::new();
     for (n, range) in ranges.iter().enumerate() {
-        bots.push(Bot::spawn(&discord, schema, range.clone(), &format!("{schema}-{n}")).await);
+        let owner = format!("{place}-{n}");
+        bots.push(Bot::spawn(&discord, server, place, range.clone(), &owner).await);
     }
     all_shards_connected(&discord).await;
     let per_guild = traffic(&discord, &guilds, 10);
@@ -284,24 +364,30 @@ async fn run_bots(schema: &str, ranges: &[std::ops::Range<u32>]) -> Vec<String> 
     for bot in bots {
         bot.stop().await;
     }
-    dump(schema).await
+    server.dump(place).await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_processes_of_two_shards_store_what_one_process_of_four_does() {
+async fn two_processes_store_what_one_does(server: Server) {
+    let _serial = SERIAL.lock().await;
     let everything = 0..SHARDS;
-    let single = run_bots("persist_t_shared_single", std::slice::from_ref(&everything)).await;
-    let shared = run_bots("persist_t_shared_two", &[0..2, 2..4]).await;
+    let prefix = format!("persist_t_shared_{}", server.name());
+    let single = run_bots(
+        server,
+        &format!("{prefix}_single"),
+        std::slice::from_ref(&everything),
+    )
+    .await;
+    let shared = run_bots(server, &format!("{prefix}_two"), &[0..2, 2..4]).await;
     assert!(
         single.iter().any(|row| row.starts_with("messages ")),
         "{single:?}"
     );
-    assert!(
+    assert_eq!(
         single
             .iter()
             .filter(|row| row.starts_with("guilds "))
-            .count()
-            == 8
+            .count(),
+        8
     );
     let only_single: Vec<&String> = single.iter().filter(|r| !shared.contains(r)).collect();
     let only_shared: Vec<&String> = shared.iter().filter(|r| !single.contains(r)).collect();
@@ -312,15 +398,26 @@ async fn two_processes_of_two_shards_store_what_one_process_of_four_does() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_process_paused_past_its_lease_is_fenced_and_cannot_overwrite_the_new_owner() {
-    let schema = "persist_t_shared_fence";
-    fresh_schema(schema).await;
+async fn two_processes_of_two_shards_store_what_one_process_of_four_does_postgres() {
+    two_processes_store_what_one_does(Server::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_of_two_shards_store_what_one_process_of_four_does_mysql() {
+    two_processes_store_what_one_does(Server::MySql).await;
+}
+
+async fn paused_process_is_fenced(server: Server) {
+    let _serial = SERIAL.lock().await;
+    let place = format!("persist_t_shared_{}_fence", server.name());
+    let place = place.as_str();
+    server.fresh(place).await;
     let discord = FakeDiscord::start().await.unwrap();
     let guilds = guilds();
     discord.set_ready_guilds(guilds.iter().map(|g| g.id));
     discord.set_after_ready(guilds.iter().map(guild_create).collect());
-    let mut a = Bot::spawn(&discord, schema, 0..2, "a").await;
-    let mut b = Bot::spawn(&discord, schema, 2..4, "b").await;
+    let mut a = Bot::spawn(&discord, server, place, 0..2, "a").await;
+    let mut b = Bot::spawn(&discord, server, place, 2..4, "b").await;
     all_shards_connected(&discord).await;
     let per_guild = traffic(&discord, &guilds, 2);
     a.committed(events_for(&a.shards, &guilds, per_guild)).await;
@@ -329,26 +426,17 @@ async fn a_process_paused_past_its_lease_is_fenced_and_cannot_overwrite_the_new_
     // A stops answering, past its lease (2 s); C takes its shards over.
     a.signal("-STOP");
     let (identified, _) = discord.connections();
-    let mut c = Bot::spawn(&discord, schema, 0..2, "c").await;
+    let mut c = Bot::spawn(&discord, server, place, 0..2, "c").await;
     assert!(
         discord.wait_for_connections(identified + 2, 0, WAIT).await,
         "C's shards did not identify"
     );
-    let taken: Vec<(i32, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT shard_id, owner, token FROM {schema}.persist_leases ORDER BY shard_id"
-    )))
-    .fetch_all(&mut admin().await)
-    .await
-    .unwrap();
-    assert_eq!(
-        taken,
-        [
-            (0, "c".into(), 2),
-            (1, "c".into(), 2),
-            (2, "b".into(), 1),
-            (3, "b".into(), 1)
-        ]
-    );
+    let taken = server
+        .texts(format!(
+            "SELECT CONCAT(shard_id, ' ', owner, ' ', token) FROM {place}.persist_leases ORDER BY shard_id"
+        ))
+        .await;
+    assert_eq!(taken, ["0 c 2", "1 c 2", "2 b 1", "3 b 1"]);
     // C's sessions: a READY per shard and its guilds again, then edits.
     let on_a: Vec<&GuildSpec> = guilds
         .iter()
@@ -383,19 +471,17 @@ async fn a_process_paused_past_its_lease_is_fenced_and_cannot_overwrite_the_new_
     let fenced: u64 = a.answer("fenced").await.parse().unwrap();
     assert!(fenced > 0, "A's stale batch was not refused by the fence");
 
-    let contents: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT data ->> 'content' FROM {schema}.messages WHERE id = ANY($1::numeric[]) ORDER BY id"
-    )))
-    .bind(
-        on_a.iter()
-            .map(|g| message(g).to_string())
-            .collect::<Vec<_>>(),
-    )
-    .fetch_all(&mut admin().await)
-    .await
-    .unwrap();
+    let ids: Vec<String> = on_a.iter().map(|g| message(g).to_string()).collect();
+    let contents = server
+        .texts(format!(
+            "SELECT {} FROM {place}.messages WHERE id IN ({}) ORDER BY id",
+            server.content(),
+            ids.join(", ")
+        ))
+        .await;
     assert_eq!(contents, vec!["fresh".to_owned(); on_a.len()]);
-    let guild_rows = dump(schema)
+    let guild_rows = server
+        .dump(place)
         .await
         .iter()
         .filter(|r| r.starts_with("guilds "))
@@ -404,6 +490,16 @@ async fn a_process_paused_past_its_lease_is_fenced_and_cannot_overwrite_the_new_
     for bot in [a, b, c] {
         bot.stop().await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_paused_past_its_lease_is_fenced_and_cannot_overwrite_the_new_owner_postgres() {
+    paused_process_is_fenced(Server::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_paused_past_its_lease_is_fenced_and_cannot_overwrite_the_new_owner_mysql() {
+    paused_process_is_fenced(Server::MySql).await;
 }
 
 /// One bot process (see `Bot::spawn`): runs its shards against the fake
@@ -416,25 +512,23 @@ async fn bot_process() {
     };
     // What the bot logs (fences, failed commits) goes to the test's stderr.
     let _ = tracing_subscriber::fmt()
-        .with_env_filter("warn,persist_core=info,persist_sql=info")
+        .with_env_filter("warn")
         .with_writer(std::io::stderr)
         .try_init();
     let parts: Vec<&str> = spec.split('|').collect();
-    let [url, http, first, end, owner] = parts[..] else {
+    let [server, url, http, first, end, owner] = parts[..] else {
         panic!("bad spec {spec}");
     };
     let (first, end): (u32, u32) = (first.parse().unwrap(), end.parse().unwrap());
     let mut leases = LeaseConfig::new(first..end, SHARDS);
     leases.owner = owner.into();
     leases.ttl = Duration::from_secs(2);
-    let config = persist_serenity::postgres::PostgresConfig::new(url, leases);
-    let store = persist_serenity::postgres::PostgresStore::open(config, &Migrations::new())
-        .await
-        .unwrap();
-    let store = std::sync::Arc::new(store);
-    let persist = Persist::new(
-        Cache::new(std::sync::Arc::clone(&store), rules(), Default::default()).unwrap(),
-    );
+    // Opened as a bot would, through the public API.
+    let persist = match Server::named(server) {
+        Server::Postgres => Persist::open_postgres(url, Some(leases), &Migrations::new()).await,
+        Server::MySql => Persist::open_mysql(url, Some(leases), &Migrations::new()).await,
+    }
+    .unwrap();
     let client = fake_discord::client_builder_at(http, GatewayIntents::all())
         .event_handler(NoHandler)
         .persist(&persist)
@@ -480,7 +574,6 @@ async fn bot_process() {
             ["stop"] => {
                 running.stop().await;
                 let _ = persist.shutdown().await;
-                let _ = store.close().await;
                 println!("stopped");
                 return;
             }
