@@ -46,7 +46,7 @@
 //! mariadb test -e "SELECT shard_id, owner, token, expires_at FROM persist_leases ORDER BY shard_id"
 //! ```
 //!
-//! The crate's tests run these queries (`tests/schema_docs.rs`).
+//! The crate's tests run these queries (`tests/server.rs`).
 #![warn(missing_docs)]
 
 mod committed;

@@ -65,7 +65,7 @@
 //! psql -c "SELECT shard_id, owner, token, expires_at FROM persist_leases ORDER BY shard_id"
 //! ```
 //!
-//! The crate's tests run these queries (`tests/schema_docs.rs`).
+//! The crate's tests run these queries (`tests/server.rs`).
 #![warn(missing_docs)]
 
 mod committed;
