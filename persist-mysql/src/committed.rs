@@ -3,10 +3,10 @@
 //! few statements per table for a batch's point reads, one per scope
 //! listing.
 
-use persist_core::{EntityKey, Record, Result};
-use persist_sql::{Bind, CommittedRows, Dialect, Table, decode_data};
+use persist_core::{EntityKey, Error, Record, Result};
+use persist_sql::{Bind, CommittedRows, Dialect, Table, place_row};
 use sqlx::mysql::MySqlArguments;
-use sqlx::{MySql, MySqlConnection, Row};
+use sqlx::{Arguments as _, MySql, MySqlConnection, Row};
 use tokio::runtime::Runtime;
 
 use crate::statements::statements;
@@ -21,12 +21,17 @@ pub(crate) struct Committed<'w> {
 
 type Query = sqlx::query::Query<'static, MySql, MySqlArguments>;
 
-/// Binds a persist-sql parameter.
-pub(crate) fn bind(query: Query, bind: &Bind) -> Query {
-    match *bind {
-        Bind::Id(v) => query.bind(v),
-        Bind::Int(v) => query.bind(v),
+/// A statement's persist-sql parameters.
+pub(crate) fn arguments(binds: &[Bind]) -> Result<MySqlArguments> {
+    let mut arguments = MySqlArguments::default();
+    for bind in binds {
+        match *bind {
+            Bind::Id(v) => arguments.add(v),
+            Bind::Int(v) => arguments.add(v),
+        }
+        .map_err(|e| Error::backend("mysql", "binding parameters", e))?;
     }
+    Ok(arguments)
 }
 
 /// Binds a key's columns.
@@ -62,20 +67,14 @@ impl CommittedRows for Committed<'_> {
             .map_err(failed())?;
         for row in rows {
             let ordinality: i32 = row.try_get(0).map_err(failed())?;
-            let Some((position, key)) = usize::try_from(ordinality)
-                .ok()
-                .and_then(|n| n.checked_sub(1))
-                .and_then(|at| keys.get(at))
-            else {
-                continue;
-            };
-            out[*position] = Some(decode_data(table, key, row.try_get::<&str, _>(1))?);
+            let data = row.try_get::<&str, _>(1);
+            place_row(table, keys, i64::from(ordinality), data, out)?;
         }
         Ok(())
     }
 
     fn list(&mut self, sql: &'static str, binds: &[Bind]) -> Result<Vec<(u64, u64)>> {
-        let query = binds.iter().fold(sqlx::query(sql), bind);
+        let query = sqlx::query_with(sql, arguments(binds)?);
         let rows = self
             .runtime
             .block_on(query.fetch_all(&mut *self.conn))

@@ -5,6 +5,7 @@ use persist_core::Result;
 use persist_sql::read::SqlReads;
 use persist_sql::{Bind, Dialect};
 
+use crate::committed::arguments;
 use crate::store::{MySqlStore, backend_error};
 
 #[async_trait]
@@ -18,24 +19,14 @@ impl SqlReads for MySqlStore {
     }
 
     async fn texts(&self, sql: &'static str, binds: &[Bind]) -> Result<Vec<String>> {
-        binds
-            .iter()
-            .fold(sqlx::query_scalar(sql), |q, b| match *b {
-                Bind::Id(v) => q.bind(v),
-                Bind::Int(v) => q.bind(v),
-            })
+        sqlx::query_scalar_with(sql, arguments(binds)?)
             .fetch_all(self.readers())
             .await
             .map_err(backend_error("reading"))
     }
 
     async fn ids(&self, sql: &'static str, binds: &[Bind]) -> Result<Vec<u64>> {
-        binds
-            .iter()
-            .fold(sqlx::query_scalar(sql), |q, b| match *b {
-                Bind::Id(v) => q.bind(v),
-                Bind::Int(v) => q.bind(v),
-            })
+        sqlx::query_scalar_with(sql, arguments(binds)?)
             .fetch_all(self.readers())
             .await
             .map_err(backend_error("reading ids"))

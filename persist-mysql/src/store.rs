@@ -33,24 +33,7 @@ pub(crate) async fn connect(
         options.get_port(),
         options.get_database().unwrap_or("")
     );
-    match tokio::time::timeout(timeout, options.connect()).await {
-        Ok(conn) => conn.map_err(backend_error(format!("connecting to {place}"))),
-        Err(_) => Err(Error::backend(
-            "mysql",
-            format!("connecting to {place}"),
-            format!("no answer within {timeout:?} (connect_timeout)"),
-        )),
-    }
-}
-
-/// Whether a name needs no quoting in SQL.
-fn plain_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 64
-        && name.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    persist_sql::server::connect_within("mysql", options, place, timeout).await
 }
 
 /// Parses the URL; the error never repeats it (it may hold a password).
@@ -63,16 +46,8 @@ fn options(config: &MySqlConfig) -> Result<MySqlConnectOptions> {
                 setting: "MySQL URL",
                 reason: format!("{e} (expected mysql://user:password@host:port/database)"),
             })?;
-    if let Some(database) = &config.database
-        && !plain_name(database)
-    {
-        return Err(ConfigError::Invalid {
-            setting: "MySQL database",
-            reason: format!(
-                "{database:?}: use 1 to 64 lowercase letters, digits and _, not starting with a digit"
-            ),
-        }
-        .into());
+    if let Some(database) = &config.database {
+        persist_sql::server::check_plain_name("MySQL database", database, 64)?;
     }
     Ok(options
         .statement_cache_capacity(256)

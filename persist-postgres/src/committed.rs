@@ -3,8 +3,9 @@
 //! statement per table for a batch's point reads, one per scope listing.
 
 use persist_core::{EntityKey, Error, Record, Result};
-use persist_sql::{Bind, CommittedRows, Dialect, Table, decode_data};
-use sqlx::{PgConnection, Row};
+use persist_sql::{Bind, CommittedRows, Dialect, Table, place_row};
+use sqlx::postgres::PgArguments;
+use sqlx::{Arguments as _, PgConnection, Row};
 use tokio::runtime::Runtime;
 
 use crate::statements::statements;
@@ -17,15 +18,18 @@ pub(crate) struct Committed<'w> {
     pub conn: &'w mut PgConnection,
 }
 
-/// Binds a persist-sql parameter (snowflakes as text, cast in the SQL).
-pub(crate) fn bind<'q>(
-    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
-    bind: &Bind,
-) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
-    match *bind {
-        Bind::Id(v) => query.bind(v.to_string()),
-        Bind::Int(v) => query.bind(v),
+/// A statement's persist-sql parameters (snowflakes as text, cast in the
+/// SQL).
+pub(crate) fn arguments(binds: &[Bind]) -> Result<PgArguments> {
+    let mut arguments = PgArguments::default();
+    for bind in binds {
+        match *bind {
+            Bind::Id(v) => arguments.add(v.to_string()),
+            Bind::Int(v) => arguments.add(v),
+        }
+        .map_err(|e| Error::backend("postgres", "binding parameters", e))?;
     }
+    Ok(arguments)
 }
 
 /// A snowflake read back as text.
@@ -62,20 +66,13 @@ impl CommittedRows for Committed<'_> {
             .map_err(failed())?;
         for row in rows {
             let ordinality: i64 = row.try_get(0).map_err(failed())?;
-            let Some((position, key)) = usize::try_from(ordinality - 1)
-                .ok()
-                .and_then(|at| keys.get(at))
-            else {
-                continue;
-            };
-            let data = row.try_get::<&str, _>(1);
-            out[*position] = Some(decode_data(table, key, data)?);
+            place_row(table, keys, ordinality, row.try_get::<&str, _>(1), out)?;
         }
         Ok(())
     }
 
     fn list(&mut self, sql: &'static str, binds: &[Bind]) -> Result<Vec<(u64, u64)>> {
-        let query = binds.iter().fold(sqlx::query(sql), bind);
+        let query = sqlx::query_with(sql, arguments(binds)?);
         let rows = self
             .runtime
             .block_on(query.fetch_all(&mut *self.conn))

@@ -6,7 +6,7 @@ use persist_sql::read::SqlReads;
 use persist_sql::{Bind, Dialect};
 use sqlx::Row;
 
-use crate::committed::{bind, parse_id};
+use crate::committed::{arguments, parse_id};
 use crate::store::{PostgresStore, backend_error};
 
 #[async_trait]
@@ -20,21 +20,14 @@ impl SqlReads for PostgresStore {
     }
 
     async fn texts(&self, sql: &'static str, binds: &[Bind]) -> Result<Vec<String>> {
-        binds
-            .iter()
-            .fold(sqlx::query_scalar(sql), |q, b| match *b {
-                Bind::Id(v) => q.bind(v.to_string()),
-                Bind::Int(v) => q.bind(v),
-            })
+        sqlx::query_scalar_with(sql, arguments(binds)?)
             .fetch_all(self.readers())
             .await
             .map_err(backend_error("reading"))
     }
 
     async fn ids(&self, sql: &'static str, binds: &[Bind]) -> Result<Vec<u64>> {
-        let rows = binds
-            .iter()
-            .fold(sqlx::query(sql), bind)
+        let rows = sqlx::query_with(sql, arguments(binds)?)
             .fetch_all(self.readers())
             .await
             .map_err(backend_error("reading ids"))?;

@@ -30,14 +30,7 @@ pub(crate) async fn connect(options: &PgConnectOptions, timeout: Duration) -> Re
         options.get_port(),
         options.get_database().unwrap_or("")
     );
-    match tokio::time::timeout(timeout, options.connect()).await {
-        Ok(conn) => conn.map_err(backend_error(format!("connecting to {place}"))),
-        Err(_) => Err(Error::backend(
-            "postgres",
-            format!("connecting to {place}"),
-            format!("no answer within {timeout:?} (connect_timeout)"),
-        )),
-    }
+    persist_sql::server::connect_within("postgres", options, place, timeout).await
 }
 
 /// Parses the URL and schema into connection options; neither error
@@ -56,21 +49,7 @@ fn options(config: &PostgresConfig) -> Result<PgConnectOptions> {
         .log_statements(tracing::log::LevelFilter::Trace);
     Ok(match &config.schema {
         Some(schema) => {
-            let valid = !schema.is_empty()
-                && schema.len() <= 63
-                && schema.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
-                && schema
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-            if !valid {
-                return Err(ConfigError::Invalid {
-                    setting: "PostgreSQL schema",
-                    reason: format!(
-                        "{schema:?}: use 1 to 63 lowercase letters, digits and _, not starting with a digit"
-                    ),
-                }
-                .into());
-            }
+            persist_sql::server::check_plain_name("PostgreSQL schema", schema, 63)?;
             options.options([("search_path", schema.as_str())])
         }
         None => options,

@@ -28,6 +28,27 @@ pub trait CommittedRows {
     fn list(&mut self, sql: &'static str, binds: &[Bind]) -> Result<Vec<(u64, u64)>>;
 }
 
+/// Puts the row a batch read found for its `ordinality`-th key (numbered
+/// from 1, as SQL's `WITH ORDINALITY` / `FOR ORDINALITY` number a list of
+/// keys bound as one parameter) into `out`; a number outside the keys is
+/// ignored.
+pub fn place_row(
+    table: Table,
+    keys: &[(usize, EntityKey)],
+    ordinality: i64,
+    data: std::result::Result<&str, impl std::fmt::Display>,
+    out: &mut [Option<Record>],
+) -> Result<()> {
+    let found = usize::try_from(ordinality)
+        .ok()
+        .and_then(|n| n.checked_sub(1))
+        .and_then(|at| keys.get(at));
+    if let Some((position, key)) = found {
+        out[*position] = Some(crate::decode_data(table, key, data)?);
+    }
+    Ok(())
+}
+
 /// A backend's [`CommittedRows`] as the semantics' [`Engine`].
 pub struct SqlEngine<C>(pub C);
 

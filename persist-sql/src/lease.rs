@@ -13,8 +13,8 @@
 //! measured by the database's clock, so the processes' clocks need not
 //! agree.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -160,8 +160,8 @@ pub trait LeaseTable: Send + Sync {
 #[derive(Debug)]
 pub struct Leases {
     config: LeaseConfig,
-    // (shard, token) for each shard held, from acquire on.
-    held: Mutex<Vec<(u32, i64)>>,
+    // (shard, token) for each shard, as acquired: never changes after.
+    held: Vec<(u32, i64)>,
     // Set for good once any lease is found lost: this process's view of
     // its shards may be stale, so it writes nothing more.
     fenced: AtomicBool,
@@ -200,7 +200,7 @@ impl Leases {
         }
         Ok(Self {
             config,
-            held: Mutex::new(held),
+            held,
             fenced: AtomicBool::new(false),
             refused: AtomicU64::new(0),
         })
@@ -212,8 +212,8 @@ impl Leases {
     }
 
     /// The shards held and their tokens.
-    pub fn held(&self) -> Vec<(u32, i64)> {
-        self.held.lock().map(|h| h.clone()).unwrap_or_default()
+    pub fn held(&self) -> &[(u32, i64)] {
+        &self.held
     }
 
     /// The shard ids held.
@@ -236,8 +236,7 @@ impl Leases {
     /// still its own under the token it took.
     pub fn check(&self, rows: &[LeaseRow]) -> Result<()> {
         if !self.is_fenced() {
-            let held = self.held();
-            let lost = held.iter().find(|(shard, token)| {
+            let lost = self.held.iter().find(|(shard, token)| {
                 !rows.iter().any(|row| {
                     row.shard_id == *shard && row.token == *token && row.owner == self.config.owner
                 })
@@ -282,7 +281,7 @@ impl Leases {
                 if leases.is_fenced() {
                     return;
                 }
-                match table.renew(&leases.config, &leases.held()).await {
+                match table.renew(&leases.config, &leases.held).await {
                     Ok(lost) if lost.is_empty() => {}
                     Ok(lost) => {
                         tracing::error!(
@@ -304,8 +303,7 @@ impl Leases {
         if self.is_fenced() {
             return Ok(());
         }
-        let held = self.held();
-        table.release(&self.config, &held).await?;
+        table.release(&self.config, &self.held).await?;
         self.fenced.store(true, Ordering::Release);
         Ok(())
     }
@@ -320,7 +318,7 @@ mod tests {
         config.owner = "me".into();
         Leases {
             config,
-            held: Mutex::new(held),
+            held,
             fenced: AtomicBool::new(false),
             refused: AtomicU64::new(0),
         }

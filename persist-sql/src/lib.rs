@@ -34,7 +34,7 @@ pub mod writer;
 pub use blocking::off_runtime;
 pub use codec::{decode_data, read_object, write_object};
 pub use dialect::{Bind, Dialect};
-pub use engine::{CommittedRows, SqlEngine};
+pub use engine::{CommittedRows, SqlEngine, place_row};
 pub use shared::SharedWriter;
 pub use table::{CHUNKS, Column, ColumnType, Table};
 

@@ -3,7 +3,7 @@
 //! statement per table for a batch's point reads, one per scope listing.
 
 use persist_core::{EntityKey, Error, Record, Result};
-use persist_sql::{Bind, CommittedRows, Dialect, Table, decode_data};
+use persist_sql::{Bind, CommittedRows, Dialect, Table, place_row};
 use rusqlite::Connection;
 
 use crate::table::{sql_id, statements};
@@ -22,11 +22,13 @@ fn id(v: i64) -> u64 {
     v as u64
 }
 
-impl Committed<'_> {
-    /// Reads the keys of one table (`positions[i]` is where `keys[i]` goes
-    /// in `out`) with one statement.
-    fn read_table(
-        &self,
+impl CommittedRows for Committed<'_> {
+    const DIALECT: Dialect = Dialect::Sqlite;
+
+    /// Reads the keys of one table with one statement: the keys as a JSON
+    /// array drive the loop, each one index seek.
+    fn get_table(
+        &mut self,
         table: Table,
         keys: &[(usize, EntityKey)],
         out: &mut [Option<Record>],
@@ -53,50 +55,17 @@ impl Committed<'_> {
             .map_err(failed)?;
         let mut rows = statement.query([&json]).map_err(failed)?;
         while let Some(row) = rows.next().map_err(failed)? {
+            // `json_each` numbers the keys from 0.
             let at: i64 = row.get(0).map_err(failed)?;
-            let Some((position, key)) = usize::try_from(at).ok().and_then(|at| keys.get(at)) else {
-                continue;
-            };
             let data = row
                 .get_ref(1)
                 .and_then(|v| v.as_str().map_err(rusqlite::Error::from));
-            out[*position] = Some(decode_data(table, key, data)?);
+            place_row(table, keys, at + 1, data, out)?;
         }
         Ok(())
     }
 
     /// The rows of a key listing: one or two integer columns.
-    fn rows(&self, sql: &'static str, binds: &[i64]) -> Result<Vec<(u64, u64)>> {
-        let mut statement = self
-            .0
-            .prepare_cached(sql)
-            .map_err(engine_error("listing keys"))?;
-        let two = statement.column_count() > 1;
-        let rows = statement
-            .query_map(rusqlite::params_from_iter(binds), |row| {
-                Ok((row.get(0)?, if two { row.get(1)? } else { 0 }))
-            })
-            .map_err(engine_error("listing keys"))?;
-        rows.map(|row| {
-            row.map(|(a, b): (i64, i64)| (id(a), id(b)))
-                .map_err(engine_error("listing keys"))
-        })
-        .collect()
-    }
-}
-
-impl CommittedRows for Committed<'_> {
-    const DIALECT: Dialect = Dialect::Sqlite;
-
-    fn get_table(
-        &mut self,
-        table: Table,
-        keys: &[(usize, EntityKey)],
-        out: &mut [Option<Record>],
-    ) -> Result<()> {
-        self.read_table(table, keys, out)
-    }
-
     fn list(&mut self, sql: &'static str, binds: &[Bind]) -> Result<Vec<(u64, u64)>> {
         let binds: Vec<i64> = binds
             .iter()
@@ -105,6 +74,20 @@ impl CommittedRows for Committed<'_> {
                 Bind::Int(v) => v,
             })
             .collect();
-        self.rows(sql, &binds)
+        let mut statement = self
+            .0
+            .prepare_cached(sql)
+            .map_err(engine_error("listing keys"))?;
+        let two = statement.column_count() > 1;
+        let rows = statement
+            .query_map(rusqlite::params_from_iter(&binds), |row| {
+                Ok((row.get(0)?, if two { row.get(1)? } else { 0 }))
+            })
+            .map_err(engine_error("listing keys"))?;
+        rows.map(|row| {
+            row.map(|(a, b): (i64, i64)| (id(a), id(b)))
+                .map_err(engine_error("listing keys"))
+        })
+        .collect()
     }
 }

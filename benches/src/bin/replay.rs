@@ -251,31 +251,48 @@ fn parent(args: &[String]) -> Result<(), Error> {
             results.push((phase.clone(), value));
             continue;
         }
-        let out = Command::new(std::env::current_exe()?)
-            .args(["--child", phase, "--input"])
-            .arg(&input)
-            .arg("--dir")
-            .arg(&dir)
-            .args(["--stall-store", &stall.to_string()])
-            .args(["--queue-budget-mib", &queue_budget_mib.to_string()])
-            .output()?;
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let line = stdout
-            .lines()
-            .find_map(|l| l.strip_prefix("RESULT "))
-            .ok_or_else(|| {
-                format!(
-                    "phase {phase} failed ({}): {}",
-                    out.status,
-                    String::from_utf8_lossy(&out.stderr)
-                )
-            })?;
-        let value: Value = serde_json::from_str(line)?;
+        let out = child_command(phase, &input, &dir, stall, queue_budget_mib)?.output()?;
+        let value = child_result(phase, &out)?;
         eprintln!("   {value}");
         results.push((phase.clone(), value));
     }
     print_tables(&results, messages);
     Ok(())
+}
+
+/// The command that runs `phase` in a child process of this binary.
+fn child_command(
+    phase: &str,
+    input: &Path,
+    dir: &Path,
+    stall: u64,
+    queue_budget_mib: u64,
+) -> Result<Command, Error> {
+    let mut command = Command::new(std::env::current_exe()?);
+    command
+        .args(["--child", phase, "--input"])
+        .arg(input)
+        .arg("--dir")
+        .arg(dir)
+        .args(["--stall-store", &stall.to_string()])
+        .args(["--queue-budget-mib", &queue_budget_mib.to_string()]);
+    Ok(command)
+}
+
+/// What a child printed as its `RESULT`, or why it has none.
+fn child_result(phase: &str, out: &std::process::Output) -> Result<Value, Error> {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("RESULT "))
+        .ok_or_else(|| {
+            format!(
+                "phase {phase} failed ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })?;
+    Ok(serde_json::from_str(line)?)
 }
 
 /// Two child processes ingesting the stream into one server database at
@@ -285,34 +302,21 @@ fn pair(input: &Path, dir: &Path, backend: &str, queue_budget_mib: u64) -> Resul
     let path = dir.join(format!("store-pair-{backend}"));
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(discard(backend, &path))?;
-    let children: Vec<_> = (0..2)
-        .map(|shard| {
-            Command::new(std::env::current_exe()?)
-                .args(["--child", &format!("half:{backend}:{shard}"), "--input"])
-                .arg(input)
-                .arg("--dir")
-                .arg(dir)
-                .args(["--queue-budget-mib", &queue_budget_mib.to_string()])
+    let phases: Vec<String> = (0..2)
+        .map(|shard| format!("half:{backend}:{shard}"))
+        .collect();
+    let mut children = Vec::new();
+    for phase in &phases {
+        children.push(
+            child_command(phase, input, dir, 0, queue_budget_mib)?
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped())
-                .spawn()
-        })
-        .collect::<Result<_, _>>()?;
+                .spawn()?,
+        );
+    }
     let mut halves = Vec::new();
-    for child in children {
-        let out = child.wait_with_output()?;
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let line = stdout
-            .lines()
-            .find_map(|l| l.strip_prefix("RESULT "))
-            .ok_or_else(|| {
-                format!(
-                    "a half of pair:{backend} failed ({}): {}",
-                    out.status,
-                    String::from_utf8_lossy(&out.stderr)
-                )
-            })?;
-        halves.push(serde_json::from_str::<Value>(line)?);
+    for (phase, child) in phases.iter().zip(children) {
+        halves.push(child_result(phase, &child.wait_with_output()?)?);
     }
     runtime.block_on(discard(backend, &path))?;
     let events: f64 = halves.iter().map(|h| f(h, "events")).sum();
