@@ -141,20 +141,6 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[rank.min(sorted.len() - 1)]
 }
 
-/// A small deterministic generator, so every run reads the same keys.
-pub struct Lcg(pub u64);
-
-impl Lcg {
-    /// A number below `below` (which must not be 0).
-    pub fn next(&mut self, below: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % below.max(1)
-    }
-}
-
 /// Fills `store` with `total` messages from [`messages`] over `channels`
 /// channels, in batches of 10,000 through `apply`. Returns their ids and how
 /// long it took.
@@ -215,7 +201,7 @@ pub struct Reservoir<T> {
     items: Vec<T>,
     seen: u64,
     capacity: usize,
-    rng: Lcg,
+    rng: fastrand::Rng,
 }
 
 impl<T> Reservoir<T> {
@@ -225,7 +211,7 @@ impl<T> Reservoir<T> {
             items: Vec::with_capacity(capacity),
             seen: 0,
             capacity,
-            rng: Lcg(seed),
+            rng: fastrand::Rng::with_seed(seed),
         }
     }
 
@@ -235,7 +221,7 @@ impl<T> Reservoir<T> {
         if self.items.len() < self.capacity {
             self.items.push(item);
         } else {
-            let slot = self.rng.next(self.seen) as usize;
+            let slot = self.rng.u64(..self.seen) as usize;
             if slot < self.capacity {
                 self.items[slot] = item;
             }

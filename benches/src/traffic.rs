@@ -13,8 +13,6 @@ use std::io::{self, Write};
 use fake_discord::payload::{self as p, GuildSpec};
 use serde_json::{Value, json};
 
-use crate::Lcg;
-
 /// Every id is made after this moment, so the bytes never depend on the clock.
 const BASE_MS: u64 = 1_750_000_000_000;
 
@@ -84,7 +82,7 @@ struct Live {
 
 /// Writes the stream described by `config` to `out`.
 pub fn generate(config: &TrafficConfig, out: impl Write) -> io::Result<TrafficSummary> {
-    let mut rng = Lcg(config.seed);
+    let mut rng = fastrand::Rng::with_seed(config.seed);
     let mut w = Writer {
         out: io::BufWriter::new(out),
         summary: TrafficSummary::default(),
@@ -99,14 +97,14 @@ pub fn generate(config: &TrafficConfig, out: impl Write) -> io::Result<TrafficSu
             config.largest_guild
         } else {
             // Mostly small, some large: 20 + x^2 scaled to 2,000.
-            let x = rng.next(1_000);
+            let x = rng.u64(..1_000);
             20 + x * x / 500
         };
-        let start = rng.next(pool);
+        let start = rng.u64(..pool);
         let mut members: Vec<u64> = (0..size).map(|i| user(start + i * 7)).collect();
         members.sort_unstable();
         members.dedup();
-        let channels = 5 + rng.next(20);
+        let channels = 5 + rng.u64(..20);
         guilds.push((
             GuildSpec {
                 // Made a millisecond apart, so the guilds spread over shards
@@ -115,10 +113,10 @@ pub fn generate(config: &TrafficConfig, out: impl Write) -> io::Result<TrafficSu
                 name: format!("guild {g}"),
                 owner_id: members[0],
                 channels: (1..=channels).map(|c| made(g * 100_000 + c)).collect(),
-                roles: (0..3 + rng.next(10))
+                roles: (0..3 + rng.u64(..10))
                     .map(|r| made(g * 100_000 + 1_000 + r))
                     .collect(),
-                emojis: (0..rng.next(10))
+                emojis: (0..rng.u64(..10))
                     .map(|e| made(g * 100_000 + 2_000 + e))
                     .collect(),
                 members: members[..members.len().min(100)].to_vec(),
@@ -160,17 +158,17 @@ pub fn generate(config: &TrafficConfig, out: impl Write) -> io::Result<TrafficSu
     while created < config.messages {
         step += 1;
         let at = BASE_MS + 86_400_000 + step;
-        let (spec, members) = &guilds[rng.next(guilds.len() as u64) as usize];
-        let author = members[rng.next(members.len() as u64) as usize];
+        let (spec, members) = &guilds[rng.u64(..guilds.len() as u64) as usize];
+        let author = members[rng.u64(..members.len() as u64) as usize];
         let pick = (!live.is_empty()).then(|| {
             // Recent messages get most of the attention.
-            let back = rng.next(live.len().min(5_000) as u64) as usize;
+            let back = rng.u64(..live.len().min(5_000) as u64) as usize;
             live.len() - 1 - back
         });
-        let roll = rng.next(1_000);
+        let roll = rng.u64(..1_000);
         match (roll, pick) {
             (0..=799, _) | (_, None) => {
-                let channel = spec.channels[rng.next(spec.channels.len() as u64) as usize];
+                let channel = spec.channels[rng.u64(..spec.channels.len() as u64) as usize];
                 let id = p::snowflake(at, created & 0xFFF);
                 let text = format!(
                     "message {created} from {author}: {}",
@@ -181,7 +179,7 @@ pub fn generate(config: &TrafficConfig, out: impl Write) -> io::Result<TrafficSu
                         "cargo test passes on my machine",
                         "who broke main?",
                         "🦀🦀🦀"
-                    ][rng.next(6) as usize]
+                    ][rng.u64(..6) as usize]
                 );
                 w.dispatch(
                     "MESSAGE_CREATE",
@@ -234,7 +232,7 @@ pub fn generate(config: &TrafficConfig, out: impl Write) -> io::Result<TrafficSu
             }
             (892..=949, Some(i)) => {
                 let m = live[i];
-                let emoji = emojis[rng.next(emojis.len() as u64) as usize];
+                let emoji = emojis[rng.u64(..emojis.len() as u64) as usize];
                 let event = if roll < 940 {
                     "MESSAGE_REACTION_ADD"
                 } else {
@@ -249,7 +247,7 @@ pub fn generate(config: &TrafficConfig, out: impl Write) -> io::Result<TrafficSu
                 w.dispatch("GUILD_MEMBER_UPDATE", &member)?;
             }
             (965..=994, _) => {
-                let status = ["online", "idle", "dnd", "offline"][rng.next(4) as usize];
+                let status = ["online", "idle", "dnd", "offline"][rng.u64(..4) as usize];
                 w.dispatch(
                     "PRESENCE_UPDATE",
                     &json!({"user": {"id": author.to_string()},
@@ -258,7 +256,7 @@ pub fn generate(config: &TrafficConfig, out: impl Write) -> io::Result<TrafficSu
                 )?;
             }
             (995..=996, _) => {
-                let c = spec.channels[rng.next(spec.channels.len() as u64) as usize];
+                let c = spec.channels[rng.u64(..spec.channels.len() as u64) as usize];
                 w.dispatch(
                     "CHANNEL_UPDATE",
                     &p::channel(c, spec.id, &format!("renamed-{step}"), 0, 1),
@@ -272,7 +270,7 @@ pub fn generate(config: &TrafficConfig, out: impl Write) -> io::Result<TrafficSu
                 )?;
             }
             _ => {
-                let role = spec.roles[rng.next(spec.roles.len() as u64) as usize];
+                let role = spec.roles[rng.u64(..spec.roles.len() as u64) as usize];
                 w.dispatch("GUILD_ROLE_UPDATE", &json!({"guild_id": spec.id.to_string(), "role": p::role(role, &format!("role {step}"), 1)}))?;
             }
         }

@@ -116,7 +116,15 @@ async fn received(
     };
     match frame["op"].as_u64() {
         Some(1) => {
-            shared.state().heartbeats += 1;
+            {
+                let mut state = shared.state();
+                state.heartbeats += 1;
+                if let (Some(p), Some(seq)) = (position.as_ref(), frame["d"].as_u64())
+                    && let Some(session) = state.sessions.get_mut(&p.shard)
+                {
+                    session.acknowledged = session.acknowledged.max(seq as usize);
+                }
+            }
             send(sink, json!({"op": 11}).to_string()).await?;
         }
         Some(2) => *position = Some(identify(shared, &frame["d"])),
@@ -139,7 +147,8 @@ async fn send(sink: &mut Sink, text: String) -> WsResult<()> {
 }
 
 /// Starts a new session for the IDENTIFY's shard: READY with that shard's
-/// guilds, then the after-READY dispatches of its guilds.
+/// guilds, then the after-READY dispatches of its guilds, then what the
+/// shard's previous session added and the client never acknowledged.
 fn identify(shared: &Shared, d: &Value) -> Position {
     let (shard, count) = match d["shard"].as_array().map(Vec::as_slice) {
         Some([id, count]) => (
@@ -168,10 +177,38 @@ fn identify(shared: &Shared, d: &Value) -> Position {
                 log.push(dispatch_frame(log.len() as u64 + 1, event, d));
             }
         }
-        state.sessions.insert(shard, Session { id, log });
+        let added_from = log.len();
+        if let Some(old) = state.sessions.get(&shard) {
+            let unacknowledged = old.acknowledged.max(old.added_from);
+            for frame in old.log.get(unacknowledged..).unwrap_or_default() {
+                if let Some(frame) = renumbered(frame, log.len() as u64 + 1) {
+                    log.push(frame);
+                }
+            }
+        }
+        state.sessions.insert(
+            shard,
+            Session {
+                id,
+                log,
+                acknowledged: 0,
+                added_from,
+            },
+        );
     }
     shared.changed.notify_waiters();
     Position { shard, next: 0 }
+}
+
+/// A dispatch of an earlier session with sequence number `seq`; `None` for
+/// RESUMED, which belonged to that session's connections.
+fn renumbered(frame: &str, seq: u64) -> Option<String> {
+    let mut frame: Value = serde_json::from_str(frame).ok()?;
+    if frame["t"] == "RESUMED" {
+        return None;
+    }
+    frame["s"] = json!(seq);
+    Some(frame.to_string())
 }
 
 /// Members in one GUILD_MEMBERS_CHUNK, as Discord sends them.
@@ -228,6 +265,7 @@ fn resume(shared: &Shared, d: &Value) -> Option<Position> {
         let (shard, session) = state.sessions.iter_mut().find(|(_, s)| s.id == wanted)?;
         let seq = d["seq"].as_u64().unwrap_or(0) as usize;
         let next = seq.min(session.log.len());
+        session.acknowledged = session.acknowledged.max(next);
         let resumed_seq = session.log.len() as u64 + 1;
         session
             .log

@@ -7,6 +7,10 @@
 //! `Client` without a token or a network. Dispatches are appended to the
 //! current session's log with consecutive sequence numbers; a connection
 //! streams the log in order, and a RESUME replays what the client missed.
+//! A client that identifies again while its session is current (serenity
+//! restarts a shard whose heartbeat went unacknowledged) gets a new READY
+//! and then every added dispatch it had not acknowledged: a slow client is
+//! never left waiting for traffic the old connection dropped.
 //!
 //! ```
 //! # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
@@ -118,6 +122,12 @@ pub(crate) fn shard_of_dispatch(event: &str, d: &Value, shard_count: u32) -> u32
 pub(crate) struct Session {
     id: String,
     log: Vec<String>,
+    /// The last sequence number the client said it received (in a
+    /// heartbeat or a RESUME).
+    acknowledged: usize,
+    /// Where the dispatches added after the session's start begin (READY
+    /// and the after-READY dispatches come before).
+    added_from: usize,
 }
 
 fn lock(mutex: &Mutex<State>) -> MutexGuard<'_, State> {

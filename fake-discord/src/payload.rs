@@ -22,27 +22,16 @@ pub fn snowflake_time(id: u64) -> String {
     iso8601(ms)
 }
 
-/// Milliseconds since 1970 as `YYYY-MM-DDTHH:MM:SS.mmm000+00:00`.
+/// Milliseconds since 1970 as `YYYY-MM-DDTHH:MM:SS.mmm000+00:00`, as
+/// Discord writes timestamps.
 pub fn iso8601(unix_ms: u64) -> String {
-    let secs = unix_ms / 1000;
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}000+00:00",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        unix_ms % 1000
-    )
+    const DISCORD: &[time::format_description::BorrowedFormatItem<'_>] = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]+00:00"
+    );
+    let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(unix_ms) * 1_000_000)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    // Formatting a whole UTC date-time with this description cannot fail.
+    at.format(DISCORD).unwrap_or_else(|_| at.to_string())
 }
 
 /// The fake bot's user (`GET /users/@me`, READY's `user`).

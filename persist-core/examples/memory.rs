@@ -18,19 +18,6 @@ use persist_core::{
 };
 use serde_json::json;
 
-/// A small deterministic generator, so every run plays the same session.
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, below: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % below.max(1)
-    }
-}
-
 const GUILDS: u64 = 20;
 const CHANNELS_PER_GUILD: u64 = 5;
 const MESSAGES: u64 = 12_000;
@@ -68,12 +55,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let store = MemoryStore::open(&migrations).await?;
     let rules = Ruleset::builder().message_cap(500).build()?;
     let cache = Cache::new(store, rules, CacheConfig::default())?;
-    let mut rng = Lcg(42);
+    let mut rng = fastrand::Rng::with_seed(42);
     let mut members_per_guild = Vec::new();
 
     // GUILD_CREATEs: the guild, its channels, roles, members and their users.
     for g in 0..GUILDS {
-        let members = 50 + rng.next(1_500);
+        let members = 50 + rng.u64(..1_500);
         members_per_guild.push(members);
         let mut records = vec![
             Guild {
@@ -112,7 +99,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             );
         }
         for m in 0..members {
-            let u = rng.next(6_000);
+            let u = rng.u64(..6_000);
             records.push(user(u).into());
             let roles = vec![RoleId::new(4_000_000_000_000 + g * 100 + m % 10)];
             records.push(
@@ -132,9 +119,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let base = MessageId::first_at(std::time::SystemTime::now() - Duration::from_secs(3600)).get();
     let mut sent = Vec::new();
     for i in 0..MESSAGES {
-        let (g, c) = (rng.next(GUILDS), rng.next(CHANNELS_PER_GUILD - 1));
+        let (g, c) = (rng.u64(..GUILDS), rng.u64(..CHANNELS_PER_GUILD - 1));
         let id = MessageId::new(base + (i << 22));
-        let author = user(rng.next(6_000));
+        let author = user(rng.u64(..6_000));
         cache
             .enqueue(Mutation::upsert(Message {
                 id,
@@ -147,9 +134,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }))
             .await?;
         sent.push((g, c, id));
-        match rng.next(20) {
+        match rng.u64(..20) {
             0..=2 => {
-                let (g, c, target) = sent[rng.next(sent.len() as u64) as usize];
+                let (g, c, target) = sent[rng.u64(..sent.len() as u64) as usize];
                 let patch = Patch::message(
                     channel_id(g, c),
                     target,
@@ -158,21 +145,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 cache.enqueue(Mutation::Patch(patch)).await?;
             }
             3..=5 => {
-                let (g, c, target) = sent[rng.next(sent.len() as u64) as usize];
+                let (g, c, target) = sent[rng.u64(..sent.len() as u64) as usize];
                 cache
                     .enqueue(Mutation::AddReaction(ReactionChange {
                         channel_id: channel_id(g, c),
                         message_id: target,
                         guild_id: Some(guild_id(g)),
-                        user_id: user(rng.next(6_000)).id,
-                        emoji: ReactionEmoji::unicode(["👍", "🎉", "🦀"][rng.next(3) as usize]),
+                        user_id: user(rng.u64(..6_000)).id,
+                        emoji: ReactionEmoji::unicode(["👍", "🎉", "🦀"][rng.u64(..3) as usize]),
                         burst: false,
                         by_current_user: false,
                     }))
                     .await?;
             }
             6 => {
-                let (_, _, target) = sent[rng.next(sent.len() as u64) as usize];
+                let (_, _, target) = sent[rng.u64(..sent.len() as u64) as usize];
                 cache
                     .enqueue(Mutation::Delete(EntityKey::Message(target)))
                     .await?;

@@ -218,11 +218,23 @@ pub enum ConfigError {
     /// The allow list is present but empty, so nothing guild-scoped would be cached.
     #[error("the guild allow list is empty; remove it to allow every guild")]
     EmptyAllowList,
-    /// A duration setting is zero where that makes no sense.
-    #[error("{setting} must be greater than zero")]
-    ZeroDuration {
+    /// A duration setting is out of its range (zero where that makes no
+    /// sense, or so long it voids a promise: a flush window of a day).
+    #[error(
+        "{setting} must be between {} and {}, got {}",
+        humantime::format_duration(*min),
+        humantime::format_duration(*max),
+        humantime::format_duration(*value)
+    )]
+    DurationOutOfRange {
         /// The setting's name.
         setting: &'static str,
+        /// Shortest allowed value.
+        min: std::time::Duration,
+        /// Longest allowed value.
+        max: std::time::Duration,
+        /// The value given.
+        value: std::time::Duration,
     },
     /// A count setting is zero or out of range.
     #[error("{setting} must be between {min} and {max}, got {value}")]

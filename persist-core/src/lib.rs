@@ -68,7 +68,7 @@ struct ReadmeExamples;
 
 pub use cache::{
     Cache, CacheConfig, CacheStats, DEFAULT_PINNED_KINDS, DeadLetter, HotKindStats, HotStats,
-    HotView, Pin, Producer,
+    HotView, MAX_BATCH_DELAY, Pin, Producer,
 };
 pub use entity::{Entity, EntityKey, Record};
 pub use error::{ConfigError, Error, Result};
@@ -87,7 +87,7 @@ pub use patch::{MemberPatch, MessagePatch, Patch, UserPatch};
 pub use query::{Answer, Counts, MessagePage, Query, listed};
 pub use read_api::ReadApi;
 pub use resource::ResourceKind;
-pub use ruleset::{ContentMode, DEFAULT_MESSAGE_CAP, Ruleset, RulesetBuilder};
+pub use ruleset::{ContentMode, DEFAULT_MESSAGE_CAP, MAX_MESSAGE_AGE, Ruleset, RulesetBuilder};
 pub use store::{AppliedHook, BoxFuture, Store};
 pub use timestamp::{InvalidTimestamp, Timestamp};
 

@@ -89,6 +89,9 @@ impl Default for Ruleset {
     }
 }
 
+/// The longest [`RulesetBuilder::message_max_age`]: 100 years.
+pub const MAX_MESSAGE_AGE: Duration = Duration::from_secs(100 * 365 * 86_400);
+
 /// Messages kept per channel unless configured otherwise.
 pub const DEFAULT_MESSAGE_CAP: u32 = 1000;
 
@@ -326,10 +329,13 @@ impl RulesetBuilder {
                 return Err(ConfigError::GuildAllowedAndDenied(*both));
             }
         }
-        if rules.message_max_age == Some(Duration::ZERO) {
-            return Err(ConfigError::ZeroDuration {
-                setting: "message_max_age",
-            });
+        if let Some(age) = rules.message_max_age {
+            crate::cache::config::duration_in_range(
+                "message_max_age",
+                age,
+                Duration::from_secs(1),
+                MAX_MESSAGE_AGE,
+            )?;
         }
         Ok(rules)
     }
@@ -364,7 +370,7 @@ mod tests {
             .message_max_age(Duration::ZERO)
             .build()
             .unwrap_err();
-        assert!(matches!(err, ConfigError::ZeroDuration { .. }));
+        assert!(matches!(err, ConfigError::DurationOutOfRange { .. }));
     }
 
     #[test]

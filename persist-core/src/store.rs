@@ -51,6 +51,15 @@ pub trait Store: Send + Sync + 'static {
 
     /// Records that an application migration hook has run.
     async fn record_hook(&self, hook: &AppliedHook) -> Result<()>;
+
+    /// Releases the store once the last batch is committed: checkpoints
+    /// and closes files (an embedded store leaves no journal behind),
+    /// ends leases other processes wait for, and lets the same process
+    /// open the store again. [`Cache::shutdown`](crate::Cache::shutdown)
+    /// calls it once. Afterwards writes fail; a second call does nothing.
+    async fn close(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -77,5 +86,9 @@ impl<S: Store + ?Sized> Store for Arc<S> {
 
     async fn record_hook(&self, hook: &AppliedHook) -> Result<()> {
         (**self).record_hook(hook).await
+    }
+
+    async fn close(&self) -> Result<()> {
+        (**self).close().await
     }
 }

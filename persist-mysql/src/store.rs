@@ -239,4 +239,8 @@ impl Store for MySqlStore {
     async fn record_hook(&self, hook: &AppliedHook) -> Result<()> {
         self.writer.record_hook(hook).await
     }
+
+    async fn close(&self) -> Result<()> {
+        MySqlStore::close(self).await
+    }
 }

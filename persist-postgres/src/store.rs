@@ -217,4 +217,8 @@ impl Store for PostgresStore {
     async fn record_hook(&self, hook: &AppliedHook) -> Result<()> {
         self.writer.record_hook(hook).await
     }
+
+    async fn close(&self) -> Result<()> {
+        PostgresStore::close(self).await
+    }
 }

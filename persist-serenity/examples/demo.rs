@@ -34,22 +34,6 @@ const MESSAGES: u64 = 12_000;
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
-/// A small deterministic generator (the session is the same on every run).
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        self.0 >> 33
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
-
 struct World {
     guilds: Vec<GuildSpec>,
     /// Every member of each guild (GUILD_CREATE sends all of a small guild's).
@@ -59,7 +43,7 @@ struct World {
 fn world() -> World {
     // Ids made at a fixed moment, so every run's guilds are the same ones.
     let made = |n: u64| p::snowflake(1_700_000_000_000, n);
-    let mut rng = Lcg(42);
+    let mut rng = fastrand::Rng::with_seed(42);
     let mut guilds = Vec::new();
     let mut members = Vec::new();
     for g in 0..GUILDS {
@@ -67,7 +51,7 @@ fn world() -> World {
         let count = if g < LARGE_GUILDS {
             LARGE_MEMBERS
         } else {
-            10 + rng.below(SMALL_MEMBERS)
+            10 + rng.u64(..SMALL_MEMBERS)
         };
         // Users overlap between guilds: a pool of 6,000 people.
         let mut all: Vec<u64> = (0..count)
@@ -75,7 +59,7 @@ fn world() -> World {
             .collect();
         all.sort_unstable();
         all.dedup();
-        let channels = 3 + rng.below(8);
+        let channels = 3 + rng.u64(..8);
         guilds.push(GuildSpec {
             id,
             name: format!(
@@ -84,10 +68,10 @@ fn world() -> World {
             ),
             owner_id: all[0],
             channels: (1..=channels).map(|c| made(g * 10_000 + c)).collect(),
-            roles: (0..3 + rng.below(6))
+            roles: (0..3 + rng.u64(..6))
                 .map(|r| made(g * 10_000 + 100 + r))
                 .collect(),
-            emojis: (0..rng.below(5))
+            emojis: (0..rng.u64(..5))
                 .map(|e| made(g * 10_000 + 200 + e))
                 .collect(),
             // Large guilds send only the first members; the rest come in chunks.
@@ -112,18 +96,18 @@ fn now_ms() -> u64 {
 /// member joins and leaves, presences, and a few payloads serenity 0.12.5
 /// cannot parse.
 fn traffic(world: &World, skip_last_guild: bool) -> Vec<(String, Value)> {
-    let mut rng = Lcg(7);
+    let mut rng = fastrand::Rng::with_seed(7);
     let start = now_ms();
     let guilds = &world.guilds[..world.guilds.len() - usize::from(skip_last_guild)];
     let mut out: Vec<(String, Value)> = Vec::new();
     let mut live: Vec<(u64, u64, u64, u64)> = Vec::new(); // message, channel, guild, author
     let emojis = ["👍", "🎉", "🦀", "❤️", "😂"];
     for n in 0..MESSAGES {
-        let gi = rng.below(guilds.len() as u64) as usize;
+        let gi = rng.u64(..guilds.len() as u64) as usize;
         let guild = &guilds[gi];
-        let channel = guild.channels[rng.below(guild.channels.len() as u64) as usize];
+        let channel = guild.channels[rng.u64(..guild.channels.len() as u64) as usize];
         let members = &world.members[gi];
-        let author = members[rng.below(members.len() as u64) as usize];
+        let author = members[rng.u64(..members.len() as u64) as usize];
         let id = p::snowflake(start, n);
         let text = format!(
             "message {n} in {} — {}",
@@ -141,8 +125,8 @@ fn traffic(world: &World, skip_last_guild: bool) -> Vec<(String, Value)> {
             p::message_create(id, channel, guild.id, author, &text),
         ));
         live.push((id, channel, guild.id, author));
-        let roll = rng.below(100);
-        let pick = live[rng.below(live.len() as u64) as usize];
+        let roll = rng.u64(..100);
+        let pick = live[rng.u64(..live.len() as u64) as usize];
         match roll {
             0..=11 => out.push((
                 "MESSAGE_UPDATE".into(),
@@ -163,7 +147,7 @@ fn traffic(world: &World, skip_last_guild: bool) -> Vec<(String, Value)> {
                 live.retain(|m| m.0 != pick.0);
             }
             18..=35 => {
-                let emoji = emojis[rng.below(emojis.len() as u64) as usize];
+                let emoji = emojis[rng.u64(..emojis.len() as u64) as usize];
                 out.push((
                     "MESSAGE_REACTION_ADD".into(),
                     p::reaction(author, pick.1, pick.0, pick.2, emoji),

@@ -34,31 +34,6 @@ use crate::tap::{GatewayStats, Tap};
 #[derive(Clone)]
 pub struct Persist {
     tap: Arc<Tap>,
-    /// Ends what other processes wait for (a server store's shard leases)
-    /// once the cache is shut down.
-    close: Option<Arc<dyn Close>>,
-}
-
-/// A store to close at shutdown.
-#[async_trait]
-trait Close: Send + Sync {
-    async fn close(&self) -> Result<()>;
-}
-
-#[cfg(feature = "postgres")]
-#[async_trait]
-impl Close for persist_postgres::PostgresStore {
-    async fn close(&self) -> Result<()> {
-        persist_postgres::PostgresStore::close(self).await
-    }
-}
-
-#[cfg(feature = "mysql")]
-#[async_trait]
-impl Close for persist_mysql::MySqlStore {
-    async fn close(&self) -> Result<()> {
-        persist_mysql::MySqlStore::close(self).await
-    }
 }
 
 impl std::fmt::Debug for Persist {
@@ -83,17 +58,7 @@ impl Persist {
     pub fn new(cache: Cache) -> Self {
         Self {
             tap: Arc::new(Tap::new(cache)),
-            close: None,
         }
-    }
-
-    /// A cache over a server store, which [`Persist::shutdown`] closes.
-    #[cfg(any(feature = "postgres", feature = "mysql"))]
-    fn closing<S: persist_core::Store + Close>(store: S) -> Result<Self> {
-        let store = Arc::new(store);
-        let mut persist = Self::with_defaults(Arc::clone(&store))?;
-        persist.close = Some(store);
-        Ok(persist)
     }
 
     /// A cache over an opened store with the default ruleset and pipeline.
@@ -183,7 +148,7 @@ impl Persist {
             Some(shards) => persist_postgres::PostgresConfig::new(url, shards),
             None => persist_postgres::PostgresConfig::read_only(url),
         };
-        Self::closing(persist_postgres::PostgresStore::open(config, migrations).await?)
+        Self::with_defaults(persist_postgres::PostgresStore::open(config, migrations).await?)
     }
 
     /// Opens a cache in a MySQL or MariaDB database shared with other
@@ -205,7 +170,7 @@ impl Persist {
             Some(shards) => persist_mysql::MySqlConfig::new(url, shards),
             None => persist_mysql::MySqlConfig::read_only(url),
         };
-        Self::closing(persist_mysql::MySqlStore::open(config, migrations).await?)
+        Self::with_defaults(persist_mysql::MySqlStore::open(config, migrations).await?)
     }
 
     /// The cache underneath.
@@ -253,11 +218,7 @@ impl Persist {
     /// store (ending its shard leases, so another process may take the
     /// shards at once). Call before exiting.
     pub async fn shutdown(&self) -> Result<()> {
-        let shut = self.cache().shutdown().await;
-        match &self.close {
-            Some(store) => shut.and(store.close().await),
-            None => shut,
-        }
+        self.cache().shutdown().await
     }
 }
 

@@ -58,6 +58,7 @@
 mod committed;
 mod config;
 mod migrate;
+mod open_files;
 mod read;
 mod store;
 mod table;
@@ -66,4 +67,4 @@ mod writer;
 
 pub use config::{Durability, SqliteConfig};
 pub use migrate::code_schema_version;
-pub use store::{CACHE_SIZE_PRAGMA, SqliteStore};
+pub use store::{CACHE_SIZE_PRAGMA, MAX_READERS, SqliteStore};

@@ -13,7 +13,11 @@ use tokio::sync::Mutex;
 
 use crate::config::SqliteConfig;
 use crate::migrate;
+use crate::open_files::OpenFile;
 use crate::writer::Writer;
+
+/// The most read connections a store opens.
+pub const MAX_READERS: u32 = 64;
 
 /// The page cache per connection: 64 MiB (a negative size is in KiB).
 pub const CACHE_SIZE_PRAGMA: &str = "-65536";
@@ -42,10 +46,13 @@ pub(crate) fn backend_error(context: impl Into<String>) -> impl FnOnce(sqlx::Err
 /// ```
 #[derive(Debug)]
 pub struct SqliteStore {
-    /// In-thread, behind an async lock: one batch at a time.
-    writer: Mutex<Writer>,
+    /// In-thread, behind an async lock: one batch at a time. `None` once
+    /// closed.
+    writer: Mutex<Option<Writer>>,
     readers: SqlitePool,
     path: String,
+    /// Held until closed, so this process opens the file once at a time.
+    open_file: std::sync::Mutex<Option<OpenFile>>,
 }
 
 impl SqliteStore {
@@ -64,12 +71,19 @@ impl SqliteStore {
         migrations: &Migrations,
         version: Option<u32>,
     ) -> Result<Self> {
-        if config.readers == 0 {
+        if !(1..=MAX_READERS).contains(&config.readers) {
             return Err(ConfigError::OutOfRange {
                 setting: "readers",
                 min: 1,
-                max: 64,
-                value: 0,
+                max: u64::from(MAX_READERS),
+                value: u64::from(config.readers),
+            }
+            .into());
+        }
+        if config.path.as_os_str().is_empty() {
+            return Err(ConfigError::Invalid {
+                setting: "path",
+                reason: "the database path is empty: name a file, such as \"bot-cache.db\"".into(),
             }
             .into());
         }
@@ -105,6 +119,14 @@ impl SqliteStore {
         // The writer first: it refuses a file that is not a database or
         // that this process cannot write, before migrations touch it.
         let writer = run_blocking(|| Writer::open(&config, &path))?;
+        let open_file = match OpenFile::claim(&config.path) {
+            Ok(claimed) => claimed,
+            Err(refused) => {
+                // Closing our own connection leaves the other store's file as it was.
+                let _ = run_blocking(|| writer.close());
+                return Err(refused);
+            }
+        };
         let mut migrator = options
             .clone()
             .connect()
@@ -123,9 +145,10 @@ impl SqliteStore {
             .await
             .map_err(backend_error(format!("opening read connections to {path}")))?;
         let store = Self {
-            writer: Mutex::new(writer),
+            writer: Mutex::new(Some(writer)),
             readers,
             path,
+            open_file: std::sync::Mutex::new(Some(open_file)),
         };
         migrations.run(&store).await?;
         Ok(store)
@@ -139,6 +162,7 @@ impl SqliteStore {
     /// Runs SQLite's `PRAGMA integrity_check`; `Ok(())` when it says "ok".
     pub async fn integrity_check(&self) -> Result<()> {
         let mut writer = self.writer.lock().await;
+        let writer = self.open_writer(&mut writer)?;
         let report = run_blocking(|| writer.integrity_check())?;
         if report == ["ok"] {
             Ok(())
@@ -150,11 +174,39 @@ impl SqliteStore {
         }
     }
 
-    /// Closes the connections, checkpointing the WAL into the main file.
-    pub async fn close(self) -> Result<()> {
+    /// Closes the connections, checkpointing the WAL into the main file
+    /// (the `-wal` and `-shm` files are removed), and lets this process open
+    /// the file again. Writes fail afterwards; a second call does nothing.
+    /// [`Cache::shutdown`](persist_core::Cache::shutdown) calls it.
+    pub async fn close(&self) -> Result<()> {
+        let mut writer = self.writer.lock().await;
         self.readers.close().await;
-        let writer = self.writer.into_inner();
-        run_blocking(|| writer.close())
+        let closed = match writer.take() {
+            Some(open) => run_blocking(|| open.close()),
+            None => Ok(()),
+        };
+        // Released even if closing failed: the connection is gone either way.
+        drop(
+            self.open_file
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take(),
+        );
+        if closed.is_ok() {
+            tracing::info!(path = %self.path, "SQLite store closed");
+        }
+        closed
+    }
+
+    /// The writer, or an error once the store is closed.
+    fn open_writer<'w>(&self, writer: &'w mut Option<Writer>) -> Result<&'w mut Writer> {
+        writer.as_mut().ok_or_else(|| {
+            Error::backend(
+                "sqlite",
+                format!("writing {}", self.path),
+                "the store is closed (the cache was shut down)",
+            )
+        })
     }
 
     pub(crate) fn readers(&self) -> &SqlitePool {
@@ -170,6 +222,7 @@ impl Store for SqliteStore {
 
     async fn apply(&self, batch: &[Mutation]) -> Result<()> {
         let mut writer = self.writer.lock().await;
+        let writer = self.open_writer(&mut writer)?;
         run_blocking(|| writer.apply(batch))
     }
 
@@ -214,6 +267,11 @@ impl Store for SqliteStore {
 
     async fn record_hook(&self, hook: &AppliedHook) -> Result<()> {
         let mut writer = self.writer.lock().await;
+        let writer = self.open_writer(&mut writer)?;
         run_blocking(|| writer.record_hook(hook))
+    }
+
+    async fn close(&self) -> Result<()> {
+        SqliteStore::close(self).await
     }
 }

@@ -155,15 +155,6 @@ async fn a_database_locked_elsewhere_gives_a_clear_error() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("locked"), "{err}");
-    // Opening is allowed (WAL readers do not conflict); its writes wait, then fail clearly.
-    let second = SqliteStore::open(config.clone(), &Migrations::new())
-        .await
-        .unwrap();
-    let err = second
-        .apply(&[Mutation::upsert(fx::user(2))])
-        .await
-        .unwrap_err();
-    assert!(err.to_string().contains("locked"), "{err}");
     sqlx::query("ROLLBACK").execute(&mut other).await.unwrap();
     // Once the lock is gone the same store works again.
     store.apply(&[Mutation::upsert(fx::user(1))]).await.unwrap();
@@ -176,17 +167,125 @@ async fn a_database_locked_elsewhere_gives_a_clear_error() {
     );
 }
 
+/// The message of the configuration error opening with `config` gives.
+async fn config_error(config: SqliteConfig) -> String {
+    match SqliteStore::open(config, &Migrations::new()).await {
+        Err(err @ Error::Config(_)) => err.to_string(),
+        Err(other) => panic!("not a configuration error: {other}"),
+        Ok(_) => panic!("accepted"),
+    }
+}
+
 #[tokio::test]
-async fn zero_readers_is_a_configuration_error() {
+async fn bad_settings_are_refused_naming_the_field_the_value_and_the_range() {
     let dir = tempfile::tempdir().unwrap();
-    let config = SqliteConfig {
-        readers: 0,
-        ..SqliteConfig::new(dir.path().join("x.db"))
+    let at = |change: fn(&mut SqliteConfig)| {
+        let mut config = SqliteConfig::new(dir.path().join("x.db"));
+        change(&mut config);
+        config
     };
-    let err = SqliteStore::open(config, &Migrations::new())
+    let err = config_error(at(|c| c.readers = 0)).await;
+    assert!(
+        err.contains("readers must be between 1 and 64, got 0"),
+        "{err}"
+    );
+    let err = config_error(at(|c| c.readers = 65)).await;
+    assert!(
+        err.contains("readers must be between 1 and 64, got 65"),
+        "{err}"
+    );
+    let err = config_error(at(|c| c.busy_timeout = Duration::MAX)).await;
+    assert!(
+        err.contains("busy_timeout (milliseconds) must be between 0 and 2147483647, got"),
+        "{err}"
+    );
+    let err = config_error(at(|c| {
+        c.busy_timeout = Duration::from_millis(i32::MAX as u64 + 1)
+    }))
+    .await;
+    assert!(err.contains("got 2147483648"), "{err}");
+    let err = config_error(at(|c| c.path = "".into())).await;
+    assert!(
+        err.contains("invalid path: the database path is empty"),
+        "{err}"
+    );
+    // Nothing was created by the refused opens.
+    assert!(!dir.path().join("x.db").exists());
+    // The largest accepted values open.
+    let config = at(|c| {
+        c.readers = 64;
+        c.busy_timeout = Duration::from_millis(i32::MAX as u64);
+    });
+    let store = SqliteStore::open(config, &Migrations::new()).await.unwrap();
+    store.apply(&[Mutation::upsert(fx::user(1))]).await.unwrap();
+    store.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn one_process_opens_a_file_once_and_again_after_closing_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("once.db");
+    let store = open(&path).await.unwrap();
+    store.apply(&[Mutation::upsert(fx::user(1))]).await.unwrap();
+    // Two spellings of the same file are the same file.
+    let other_spelling = dir.path().join(".").join("once.db");
+    let err = open(&other_spelling).await.unwrap_err();
+    assert!(
+        err.to_string().contains("already has the file open"),
+        "{err}"
+    );
+    // The refused open changed nothing: the first store still works.
+    store.apply(&[Mutation::upsert(fx::user(2))]).await.unwrap();
+    store.close().await.unwrap();
+    store.close().await.unwrap();
+    let err = store
+        .apply(&[Mutation::upsert(fx::user(3))])
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Config(_)), "{err}");
+    assert!(err.to_string().contains("closed"), "{err}");
+    let again = open(&path).await.unwrap();
+    assert!(
+        again
+            .user(persist_core::UserId::new(2))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    drop(again);
+    // Dropping without closing releases the file too.
+    open(&path).await.unwrap().close().await.unwrap();
+}
+
+#[tokio::test]
+async fn closing_checkpoints_and_leaves_no_journal_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("clean.db");
+    let store = open(&path).await.unwrap();
+    store
+        .apply(
+            &(1..=500)
+                .map(|u| Mutation::upsert(fx::user(u)))
+                .collect::<Vec<_>>(),
+        )
+        .await
+        .unwrap();
+    assert!(dir.path().join("clean.db-wal").exists());
+    store.close().await.unwrap();
+    let mut left: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["clean.db"]);
+    let again = open(&path).await.unwrap();
+    assert!(
+        again
+            .user(persist_core::UserId::new(500))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    again.close().await.unwrap();
 }
 
 #[tokio::test]

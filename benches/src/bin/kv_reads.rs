@@ -12,7 +12,7 @@
 
 use std::time::Instant;
 
-use persist_benches::{Lcg, check_total, fill, report};
+use persist_benches::{check_total, fill, report};
 use persist_core::{ChannelId, MessagePage, Migrations, ReadApi, Store};
 use persist_kv::{KvEngine, Space, key};
 use persist_redb::RedbStore;
@@ -32,12 +32,12 @@ async fn run<S: Store, E: KvEngine>(
         "{name}: filled {total} messages in {filled:.1?} ({:.0} messages/s through apply)",
         total as f64 / filled.as_secs_f64()
     );
-    let mut rng = Lcg(7);
+    let mut rng = fastrand::Rng::with_seed(7);
     let (mut ours, mut raw) = (Vec::with_capacity(READS), Vec::with_capacity(READS));
     for round in 0..READS + 1_000 {
         // Each path reads its own random key, so neither warms the other's cache.
-        let id = ids[rng.next(ids.len() as u64) as usize];
-        let other = ids[rng.next(ids.len() as u64) as usize];
+        let id = ids[rng.u64(..ids.len() as u64) as usize];
+        let other = ids[rng.u64(..ids.len() as u64) as usize];
         let t = Instant::now();
         let found = store.message(id).await?;
         let a = t.elapsed();
@@ -55,8 +55,8 @@ async fn run<S: Store, E: KvEngine>(
     report("point read: message(id)", &mut ours, "engine", &mut raw);
     let (mut ours, mut raw) = (Vec::with_capacity(READS), Vec::with_capacity(READS));
     for round in 0..READS + 1_000 {
-        let channel = 1 + rng.next(CHANNELS);
-        let other = 1 + rng.next(CHANNELS);
+        let channel = 1 + rng.u64(..CHANNELS);
+        let other = 1 + rng.u64(..CHANNELS);
         let t = Instant::now();
         let page = store
             .channel_messages(ChannelId::new(channel), MessagePage::Latest, 50)

@@ -43,7 +43,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use persist_benches::traffic::{TrafficConfig, generate};
-use persist_benches::{Lcg, Reservoir, open_store, percentile};
+use persist_benches::{Reservoir, open_store, percentile};
 use persist_core::gateway::{Applied, Session, to_mutations};
 use persist_core::{
     Cache, CacheConfig, ChannelId, MessageId, MessagePage, Mutation, ReadApi, Record, Ruleset,
@@ -1056,12 +1056,12 @@ async fn ours(
         let (persist, recent, stop) = (persist.clone(), Arc::clone(&recent), Arc::clone(&stop));
         tokio::spawn(async move {
             let mut times = ReadTimes::new(1);
-            let mut rng = Lcg(3);
+            let mut rng = fastrand::Rng::with_seed(3);
             while !stop.load(Ordering::Relaxed) {
                 let target = recent
                     .lock()
                     .ok()
-                    .and_then(|r| (!r.is_empty()).then(|| r[rng.next(r.len() as u64) as usize]));
+                    .and_then(|r| (!r.is_empty()).then(|| r[rng.u64(..r.len() as u64) as usize]));
                 if let Some(target) = target {
                     read_once(&persist, target, &mut times).await?;
                 }
@@ -1151,9 +1151,9 @@ async fn ours(
     // ones answer None, as they would for a bot).
     let created = created.into_vec();
     let mut after = ReadTimes::new(2);
-    let mut rng = Lcg(8);
+    let mut rng = fastrand::Rng::with_seed(8);
     for _ in 0..reads {
-        let target = created[rng.next(created.len() as u64) as usize];
+        let target = created[rng.u64(..created.len() as u64) as usize];
         read_once(&persist, target, &mut after).await?;
     }
     let stats = persist.stats();

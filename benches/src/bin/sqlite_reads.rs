@@ -12,7 +12,7 @@
 
 use std::time::Instant;
 
-use persist_benches::{Lcg, check_total, fill, report};
+use persist_benches::{check_total, fill, report};
 use persist_core::{ChannelId, MessagePage, Migrations, ReadApi};
 use persist_sqlite::{SqliteConfig, SqliteStore};
 use sqlx::Row;
@@ -46,10 +46,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .read_only(true),
         )
         .await?;
-    let mut rng = Lcg(7);
+    let mut rng = fastrand::Rng::with_seed(7);
     // Warm both paths (statement caches, page cache).
     for _ in 0..1_000 {
-        let id = ids[rng.next(ids.len() as u64) as usize];
+        let id = ids[rng.u64(..ids.len() as u64) as usize];
         store.message(id).await?;
         sqlx::query("SELECT data FROM messages WHERE id = ?1")
             .bind(id.get() as i64)
@@ -60,8 +60,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (mut ours, mut plain) = (Vec::with_capacity(READS), Vec::with_capacity(READS));
     for _ in 0..READS {
         // Each path reads its own random key, so neither warms the other's cache.
-        let id = ids[rng.next(ids.len() as u64) as usize];
-        let other = ids[rng.next(ids.len() as u64) as usize];
+        let id = ids[rng.u64(..ids.len() as u64) as usize];
+        let other = ids[rng.u64(..ids.len() as u64) as usize];
         let t = Instant::now();
         let found = store.message(id).await?;
         ours.push(t.elapsed());
@@ -83,8 +83,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let (mut ours, mut plain) = (Vec::with_capacity(READS), Vec::with_capacity(READS));
     for _ in 0..READS {
-        let channel = ChannelId::new(1 + rng.next(CHANNELS));
-        let other = ChannelId::new(1 + rng.next(CHANNELS));
+        let channel = ChannelId::new(1 + rng.u64(..CHANNELS));
+        let other = ChannelId::new(1 + rng.u64(..CHANNELS));
         let t = Instant::now();
         let page = store
             .channel_messages(channel, MessagePage::Latest, 50)

@@ -19,11 +19,26 @@ use crate::{ConfigError, ResourceKind, Ruleset};
 /// };
 /// assert!(config.validate().is_ok());
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// It reads from configuration files with serde: durations are written as
+/// humans write them (`"50ms"`, `"5s"`), memory in bytes, and fields left
+/// out keep their defaults.
+///
+/// ```
+/// let config: persist_core::CacheConfig = toml::from_str(r#"
+///     batch_delay = "20ms"
+///     memory_budget = 1_073_741_824
+///     pinned_kinds = "GUILDS | CHANNELS | ROLES"
+/// "#).unwrap();
+/// assert_eq!(config.batch_delay, std::time::Duration::from_millis(20));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct CacheConfig {
     /// A batch commits once it holds this many mutations.
     pub batch_size: usize,
     /// ...or once its first mutation has waited this long (the flush window).
+    #[serde(with = "humantime_serde")]
     pub batch_delay: Duration,
     /// The most rows one transaction writes (an object written whole is a
     /// row; a member list is a row per member; one mutation is never cut).
@@ -59,8 +74,10 @@ pub struct CacheConfig {
     /// per guild), plus one copy of the batch being committed.
     pub queue_memory_budget: usize,
     /// First pause before retrying a failed batch; doubles each time.
+    #[serde(with = "humantime_serde")]
     pub retry_initial: Duration,
     /// Longest pause between retries.
+    #[serde(with = "humantime_serde")]
     pub retry_max: Duration,
     /// Attempts of a whole batch before it is split to find the mutations
     /// that cannot be stored.
@@ -68,6 +85,7 @@ pub struct CacheConfig {
     /// How many rejected mutations `Cache::dead_letters` keeps.
     pub dead_letter_capacity: usize,
     /// How often messages past the ruleset's age limit are pruned.
+    #[serde(with = "humantime_serde")]
     pub prune_interval: Duration,
     /// The longest `Cache::flush` waits for the
     /// queue to commit, and `Cache::shutdown` for the queue to drain, before
@@ -76,6 +94,7 @@ pub struct CacheConfig {
     /// made read-only) must not hang the bot's exit. After `flush` gives up
     /// the writer keeps retrying; after `shutdown` gives up the mutations
     /// are moved to the dead-letter list (`Cache::take_dead_letters`).
+    #[serde(with = "humantime_serde")]
     pub flush_timeout: Duration,
     /// The memory, in estimated bytes, that the hot tier and the write
     /// queue hold together. The hot tier evicts, least recently used first,
@@ -144,13 +163,31 @@ fn in_range(setting: &'static str, value: u64, min: u64, max: u64) -> Result<(),
     }
 }
 
-fn nonzero(setting: &'static str, value: Duration) -> Result<(), ConfigError> {
-    if value.is_zero() {
-        Err(ConfigError::ZeroDuration { setting })
-    } else {
+pub(crate) fn duration_in_range(
+    setting: &'static str,
+    value: Duration,
+    min: Duration,
+    max: Duration,
+) -> Result<(), ConfigError> {
+    if (min..=max).contains(&value) {
         Ok(())
+    } else {
+        Err(ConfigError::DurationOutOfRange {
+            setting,
+            min,
+            max,
+            value,
+        })
     }
 }
+
+const MS: Duration = Duration::from_millis(1);
+const HOUR: Duration = Duration::from_secs(3600);
+const DAY: Duration = Duration::from_secs(86_400);
+
+/// The longest [`CacheConfig::batch_delay`]: a crash loses up to one flush
+/// window, so a longer one would void that promise.
+pub const MAX_BATCH_DELAY: Duration = Duration::from_secs(10);
 
 impl CacheConfig {
     /// The messages a channel's window holds under a ruleset.
@@ -187,18 +224,123 @@ impl CacheConfig {
             100_000,
         )?;
         in_range("retry_attempts", u64::from(self.retry_attempts), 1, 1000)?;
-        nonzero("batch_delay", self.batch_delay)?;
-        nonzero("retry_initial", self.retry_initial)?;
-        nonzero("prune_interval", self.prune_interval)?;
-        nonzero("flush_timeout", self.flush_timeout)?;
-        if self.retry_max < self.retry_initial {
-            return Err(ConfigError::OutOfRange {
-                setting: "retry_max (ms)",
-                min: self.retry_initial.as_millis() as u64,
-                max: u64::MAX,
-                value: self.retry_max.as_millis() as u64,
-            });
-        }
+        in_range(
+            "dead_letter_capacity",
+            self.dead_letter_capacity as u64,
+            1,
+            100_000_000,
+        )?;
+        duration_in_range("batch_delay", self.batch_delay, MS, MAX_BATCH_DELAY)?;
+        duration_in_range("retry_initial", self.retry_initial, MS, HOUR)?;
+        duration_in_range("retry_max", self.retry_max, self.retry_initial, DAY)?;
+        duration_in_range(
+            "prune_interval",
+            self.prune_interval,
+            Duration::from_secs(1),
+            30 * DAY,
+        )?;
+        duration_in_range("flush_timeout", self.flush_timeout, MS, DAY)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A change to the defaults.
+    type Change = fn(&mut CacheConfig);
+
+    /// The message of the error `change` makes, which must name the field,
+    /// the value and the range.
+    fn rejected(change: Change) -> String {
+        let mut config = CacheConfig::default();
+        change(&mut config);
+        match config.validate() {
+            Err(e) => e.to_string(),
+            Ok(()) => panic!("accepted {config:?}"),
+        }
+    }
+
+    #[test]
+    fn every_rejected_value_names_the_field_the_value_and_the_range() {
+        let cases: Vec<(Change, &str)> = vec![
+            (
+                |c| c.batch_delay = DAY,
+                "batch_delay must be between 1ms and 10s, got 1day",
+            ),
+            (
+                |c| c.batch_delay = Duration::ZERO,
+                "batch_delay must be between 1ms and 10s, got 0s",
+            ),
+            (
+                |c| c.dead_letter_capacity = 0,
+                "dead_letter_capacity must be between 1 and 100000000, got 0",
+            ),
+            (
+                |c| c.batch_size = 0,
+                "batch_size must be between 1 and 1000000, got 0",
+            ),
+            (
+                |c| c.retry_max = Duration::from_millis(10),
+                "retry_max must be between 50ms and 1day, got 10ms",
+            ),
+            (
+                |c| c.flush_timeout = Duration::MAX,
+                "flush_timeout must be between 1ms and 1day, got",
+            ),
+            (
+                |c| c.prune_interval = Duration::from_millis(1),
+                "prune_interval must be between 1s and 30days, got 1ms",
+            ),
+            (
+                |c| c.queue_capacity = 10,
+                "queue_capacity must be between 1000 and 100000000, got 10",
+            ),
+            (
+                |c| c.hot_messages_per_channel = 1 << 20,
+                "hot_messages_per_channel must be between 0 and 100000, got 1048576",
+            ),
+        ];
+        for (change, expected) in cases {
+            let message = rejected(change);
+            assert!(message.starts_with(expected), "{message:?} != {expected:?}");
+        }
+    }
+
+    #[test]
+    fn the_defaults_and_the_bounds_are_accepted() {
+        assert_eq!(CacheConfig::default().validate(), Ok(()));
+        let config = CacheConfig {
+            batch_delay: MAX_BATCH_DELAY,
+            dead_letter_capacity: 1,
+            ..Default::default()
+        };
+        assert_eq!(config.validate(), Ok(()));
+    }
+
+    #[test]
+    fn reads_from_toml_with_human_durations_and_refuses_unknown_fields() {
+        let config: CacheConfig = toml::from_str(
+            r#"
+            batch_delay = "20ms"
+            flush_timeout = "1m 30s"
+            dead_letter_capacity = 5
+            pinned_kinds = "GUILDS | CHANNELS"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(config.batch_delay, Duration::from_millis(20));
+        assert_eq!(config.flush_timeout, Duration::from_secs(90));
+        assert_eq!(config.dead_letter_capacity, 5);
+        assert_eq!(
+            config.pinned_kinds,
+            ResourceKind::GUILDS | ResourceKind::CHANNELS
+        );
+        assert_eq!(config.batch_size, CacheConfig::default().batch_size);
+        let err = toml::from_str::<CacheConfig>("batch_dealy = \"20ms\"").unwrap_err();
+        assert!(err.to_string().contains("batch_dealy"), "{err}");
+        let err = toml::from_str::<CacheConfig>("batch_delay = \"soon\"").unwrap_err();
+        assert!(err.to_string().contains("batch_delay"), "{err}");
     }
 }

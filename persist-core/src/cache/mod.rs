@@ -3,7 +3,7 @@
 //! task; reads see every queued mutation.
 
 mod coalesce;
-mod config;
+pub(crate) mod config;
 mod hot;
 mod hot_view;
 mod memory;
@@ -26,7 +26,7 @@ use std::time::SystemTime;
 use tokio::sync::{Notify, RwLock, watch};
 use tokio::task::JoinHandle;
 
-pub use config::{CacheConfig, DEFAULT_PINNED_KINDS};
+pub use config::{CacheConfig, DEFAULT_PINNED_KINDS, MAX_BATCH_DELAY};
 pub use hot::{HotKindStats, HotStats, Pin};
 pub use hot_view::HotView;
 pub use producer::Producer;
@@ -82,6 +82,9 @@ pub(crate) struct Inner {
     dead_letters: Mutex<VecDeque<DeadLetter>>,
     /// The writer first, then the other tasks.
     tasks: Mutex<Vec<JoinHandle<()>>>,
+    /// Set by the first shutdown, held while it runs (later calls wait for
+    /// it, then return).
+    shut_down: tokio::sync::Mutex<bool>,
 }
 
 /// Where queued mutations come from, for shedding.
@@ -179,6 +182,7 @@ impl Cache {
             last_error: Mutex::new(None),
             dead_letters: Mutex::new(VecDeque::new()),
             tasks: Mutex::new(Vec::new()),
+            shut_down: tokio::sync::Mutex::new(false),
         });
         let mut tasks = vec![
             runtime.spawn(writer::run(Arc::clone(&inner))),
@@ -333,14 +337,46 @@ impl Cache {
         }
     }
 
-    /// Stops accepting mutations, commits everything queued and stops the
-    /// background tasks. Later calls return at once.
+    /// Stops accepting mutations, commits everything queued, stops the
+    /// background tasks and closes the store ([`Store::close`]: an embedded
+    /// store checkpoints its journal into its file; a shared one ends its
+    /// leases). Safe to call more than once: later calls wait for the first
+    /// to finish, then return `Ok(())`.
     ///
     /// It waits at most [`CacheConfig::flush_timeout`]: if the store still
     /// refuses the queue then, the writer is stopped, what was not committed
     /// moves to the dead-letter list (in arrival order, past its capacity:
     /// nothing is dropped) and the call fails with [`Error::NotCommitted`].
     pub async fn shutdown(&self) -> Result<()> {
+        let mut shut_down = self.inner.shut_down.lock().await;
+        if *shut_down {
+            return Ok(());
+        }
+        *shut_down = true;
+        let drained = self.drain_and_stop().await;
+        let closed = self.inner.store.close().await;
+        let stats = self.stats();
+        match (&drained, &closed) {
+            (Ok(()), Ok(())) => tracing::info!(
+                backend = self.inner.store.backend(),
+                mutations_committed = stats.mutations_committed,
+                batches_committed = stats.batches_committed,
+                rejected = stats.rejected,
+                "cache shut down: everything received is committed and the store is closed"
+            ),
+            (_, Err(error)) => tracing::error!(
+                backend = self.inner.store.backend(),
+                %error,
+                "closing the store at shutdown failed"
+            ),
+            (Err(_), Ok(())) => {}
+        }
+        drained.and(closed)
+    }
+
+    /// Commits what is queued (within the flush timeout) and stops the
+    /// background tasks.
+    async fn drain_and_stop(&self) -> Result<()> {
         let deadline = tokio::time::Instant::now() + self.inner.config.flush_timeout;
         let result = self.flush().await;
         self.inner.queue.closed.store(true, Ordering::Release);
