@@ -116,15 +116,7 @@ async fn received(
     };
     match frame["op"].as_u64() {
         Some(1) => {
-            {
-                let mut state = shared.state();
-                state.heartbeats += 1;
-                if let (Some(p), Some(seq)) = (position.as_ref(), frame["d"].as_u64())
-                    && let Some(session) = state.sessions.get_mut(&p.shard)
-                {
-                    session.acknowledged = session.acknowledged.max(seq as usize);
-                }
-            }
+            shared.state().heartbeats += 1;
             send(sink, json!({"op": 11}).to_string()).await?;
         }
         Some(2) => *position = Some(identify(shared, &frame["d"])),
@@ -147,8 +139,10 @@ async fn send(sink: &mut Sink, text: String) -> WsResult<()> {
 }
 
 /// Starts a new session for the IDENTIFY's shard: READY with that shard's
-/// guilds, then the after-READY dispatches of its guilds, then what the
-/// shard's previous session added and the client never acknowledged.
+/// guilds, then the after-READY dispatches of its guilds, then (when
+/// replaying) every dispatch the shard's previous session added, in order: the new session
+/// rebuilds the state the old one had reached (a READY and GUILD_CREATEs
+/// alone would lose it, as the fake keeps no world state beyond its log).
 fn identify(shared: &Shared, d: &Value) -> Position {
     let (shard, count) = match d["shard"].as_array().map(Vec::as_slice) {
         Some([id, count]) => (
@@ -178,9 +172,9 @@ fn identify(shared: &Shared, d: &Value) -> Position {
             }
         }
         let added_from = log.len();
-        if let Some(old) = state.sessions.get(&shard) {
-            let unacknowledged = old.acknowledged.max(old.added_from);
-            for frame in old.log.get(unacknowledged..).unwrap_or_default() {
+        let replay = state.replay_on_identify;
+        if let Some(old) = state.sessions.get(&shard).filter(|_| replay) {
+            for frame in old.log.get(old.added_from..).unwrap_or_default() {
                 if let Some(frame) = renumbered(frame, log.len() as u64 + 1) {
                     log.push(frame);
                 }
@@ -191,7 +185,6 @@ fn identify(shared: &Shared, d: &Value) -> Position {
             Session {
                 id,
                 log,
-                acknowledged: 0,
                 added_from,
             },
         );
@@ -265,7 +258,6 @@ fn resume(shared: &Shared, d: &Value) -> Option<Position> {
         let (shard, session) = state.sessions.iter_mut().find(|(_, s)| s.id == wanted)?;
         let seq = d["seq"].as_u64().unwrap_or(0) as usize;
         let next = seq.min(session.log.len());
-        session.acknowledged = session.acknowledged.max(next);
         let resumed_seq = session.log.len() as u64 + 1;
         session
             .log

@@ -29,16 +29,50 @@ async fn request(mut stream: TcpStream, shared: &Shared) -> std::io::Result<()> 
             return Ok(());
         }
     }
-    let text = String::from_utf8_lossy(&head);
-    let path = text
+    let end = head
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(head.len(), |p| p + 4);
+    let text = String::from_utf8_lossy(&head[..end]).into_owned();
+    let mut request_line = text.lines().next().unwrap_or("").split_whitespace();
+    let method = request_line.next().unwrap_or("GET").to_owned();
+    let path = request_line.next().unwrap_or("/").to_owned();
+    let length = text
         .lines()
-        .next()
-        .and_then(|line| line.split_whitespace().nth(1))
-        .unwrap_or("/")
-        .to_owned();
+        .filter_map(|line| line.split_once(':'))
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, value)| value.trim().parse::<usize>().ok())
+        .unwrap_or(0)
+        .min(1 << 20);
+    let mut body = head[end..].to_vec();
+    while body.len() < length {
+        let n = stream.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&buf[..n]);
+    }
     shared.state().http_requests.push(path.clone());
     let shards = shared.state().shard_count;
-    let (status, body) = answer(&path, &shared.gateway_url, shards);
+    let (status, body) = match sent_message(&method, &path, &body) {
+        Some((channel_id, content)) => {
+            let mut message = payload::message_create(
+                payload::snowflake(crate::now_ms(), 0),
+                channel_id,
+                0,
+                payload::BOT_ID,
+                &content,
+            );
+            // The answer names no guild (the fake does not track channels').
+            if let Some(fields) = message.as_object_mut() {
+                fields.remove("guild_id");
+                fields.remove("member");
+            }
+            shared.state().sent_messages.push((channel_id, content));
+            ("200 OK", message)
+        }
+        None => answer(&path, &shared.gateway_url, shards),
+    };
     let body = body.to_string();
     let response = format!(
         "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
@@ -46,6 +80,25 @@ async fn request(mut stream: TcpStream, shared: &Shared) -> std::io::Result<()> 
     );
     stream.write_all(response.as_bytes()).await?;
     stream.shutdown().await
+}
+
+/// `POST /channels/{id}/messages`: the channel and the content sent.
+fn sent_message(method: &str, path: &str, body: &[u8]) -> Option<(u64, String)> {
+    if method != "POST" {
+        return None;
+    }
+    let path = path.split('?').next().unwrap_or(path);
+    let channel = path
+        .strip_suffix("/messages")?
+        .rsplit_once("/channels/")?
+        .1
+        .parse()
+        .ok()?;
+    let body: Value = serde_json::from_slice(body).ok()?;
+    Some((
+        channel,
+        body["content"].as_str().unwrap_or_default().to_owned(),
+    ))
 }
 
 fn answer(path: &str, gateway_url: &str, shards: u32) -> (&'static str, Value) {

@@ -7,10 +7,12 @@
 //! `Client` without a token or a network. Dispatches are appended to the
 //! current session's log with consecutive sequence numbers; a connection
 //! streams the log in order, and a RESUME replays what the client missed.
-//! A client that identifies again while its session is current (serenity
-//! restarts a shard whose heartbeat went unacknowledged) gets a new READY
-//! and then every added dispatch it had not acknowledged: a slow client is
-//! never left waiting for traffic the old connection dropped.
+//! With [`FakeDiscord::replay_on_identify`], a client that identifies again
+//! while its session is current (serenity restarts a shard whose heartbeat
+//! went unacknowledged) gets a new READY and then the old session's
+//! dispatches again, in order: a slow client is never left waiting for
+//! traffic the old connection dropped (events it had already applied
+//! arrive twice). Without it, as on Discord, a new session starts afresh.
 //!
 //! ```
 //! # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
@@ -77,6 +79,11 @@ pub(crate) struct State {
     /// Bumped to make every open connection drop without a close frame.
     kick: u64,
     http_requests: Vec<String>,
+    /// Messages the bot sent (`POST /channels/{id}/messages`).
+    sent_messages: Vec<(u64, String)>,
+    /// Whether a new IDENTIFY of a shard with a current session replays
+    /// that session's dispatches.
+    replay_on_identify: bool,
 }
 
 impl Default for State {
@@ -93,6 +100,8 @@ impl Default for State {
             resumes: 0,
             kick: 0,
             http_requests: Vec::new(),
+            sent_messages: Vec::new(),
+            replay_on_identify: false,
         }
     }
 }
@@ -122,9 +131,6 @@ pub(crate) fn shard_of_dispatch(event: &str, d: &Value, shard_count: u32) -> u32
 pub(crate) struct Session {
     id: String,
     log: Vec<String>,
-    /// The last sequence number the client said it received (in a
-    /// heartbeat or a RESUME).
-    acknowledged: usize,
     /// Where the dispatches added after the session's start begin (READY
     /// and the after-READY dispatches come before).
     added_from: usize,
@@ -258,6 +264,13 @@ impl FakeDiscord {
         Some(seq)
     }
 
+    /// Makes a new IDENTIFY of a shard whose session is current (a client
+    /// that restarted the shard) replay that session's dispatches after
+    /// the new READY, so nothing sent to the old connection is lost.
+    pub fn replay_on_identify(&self, replay: bool) {
+        self.shared.state().replay_on_identify = replay;
+    }
+
     /// Sets the heartbeat interval HELLO asks of new connections.
     pub fn set_heartbeat_interval(&self, interval: Duration) {
         self.shared.state().heartbeat_interval_ms = interval.as_millis().max(1) as u64;
@@ -305,6 +318,11 @@ impl FakeDiscord {
             .sum()
     }
 
+    /// The messages the bot sent, as channel id and content, in order.
+    pub fn sent_messages(&self) -> Vec<(u64, String)> {
+        self.shared.state().sent_messages.clone()
+    }
+
     /// The paths of the HTTP requests served, in order.
     pub fn http_requests(&self) -> Vec<String> {
         self.shared.state().http_requests.clone()
@@ -339,4 +357,11 @@ impl Drop for FakeDiscord {
         }
         self.drop_connections();
     }
+}
+
+/// Milliseconds since 1970 now.
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }

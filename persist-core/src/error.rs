@@ -106,6 +106,16 @@ pub enum Error {
         backend: &'static str,
     },
 
+    /// A stored object could not be given in the bot library's types (a
+    /// value its type cannot hold, such as a role position past 65,535).
+    #[error("cannot convert to {to}: {reason}")]
+    Conversion {
+        /// The type converted to (serenity's `Message`, ...).
+        to: &'static str,
+        /// Why.
+        reason: String,
+    },
+
     /// A stored record could not be decoded; the store keeps working.
     #[error("stored record {key} could not be decoded: {reason}")]
     Corrupt {

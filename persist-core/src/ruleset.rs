@@ -90,7 +90,7 @@ impl Default for Ruleset {
 }
 
 /// The longest [`RulesetBuilder::message_max_age`]: 100 years.
-pub const MAX_MESSAGE_AGE: Duration = Duration::from_secs(100 * 365 * 86_400);
+pub const MAX_MESSAGE_AGE: Duration = Duration::from_secs(3_155_760_000);
 
 /// Messages kept per channel unless configured otherwise.
 pub const DEFAULT_MESSAGE_CAP: u32 = 1000;

@@ -252,7 +252,7 @@ async fn a_backlog_commits_in_transactions_of_bounded_rows_in_order() {
 async fn repeated_writes_to_one_object_coalesce() {
     let store = TestStore::default();
     let config = CacheConfig {
-        batch_delay: Duration::from_secs(3600),
+        batch_delay: persist_core::MAX_BATCH_DELAY,
         batch_size: 10_000,
         ..Default::default()
     };
@@ -337,7 +337,7 @@ async fn a_mutation_the_store_refuses_is_isolated_and_kept() {
         ..Default::default()
     };
     let config = CacheConfig {
-        batch_delay: Duration::from_secs(3600),
+        batch_delay: persist_core::MAX_BATCH_DELAY,
         ..fast_retries()
     };
     let cache = Cache::new(store.clone(), Ruleset::default(), config).unwrap();
@@ -654,7 +654,7 @@ async fn counts_answer_what_is_committed_and_do_not_fail_because_a_mutation_was_
 async fn reads_under_pending_reconciliation_see_it() {
     let store = MemoryStore::new();
     let config = CacheConfig {
-        batch_delay: Duration::from_secs(3600),
+        batch_delay: persist_core::MAX_BATCH_DELAY,
         batch_size: 10_000,
         ..Default::default()
     };

@@ -10,16 +10,18 @@
 //! and its session (in which the bot was removed from one guild while it was
 //! offline) is reconciled against it.
 
-use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use clap::Parser;
 use fake_discord::FakeDiscord;
 use fake_discord::payload::{self as p, GuildSpec};
-use persist_serenity::serenity::all::{EventHandler, GatewayIntents, ShardId};
-use persist_serenity::{
-    ChannelId, ClientBuilderExt, GuildId, MessagePage, Migrations, Persist, ReadApi, UserId,
+use indicatif::{ProgressBar, ProgressStyle};
+use persist_serenity::persist_core::Counts;
+use persist_serenity::prelude::*;
+use persist_serenity::serenity::all::{
+    ChannelId, EventHandler, GatewayIntents, GuildId, MessageId, ShardId, UserId,
 };
 use serde_json::{Value, json};
 
@@ -29,8 +31,13 @@ const LARGE_GUILDS: u64 = 3;
 /// Members of a large guild (sent in chunks) and at most of a small one.
 const LARGE_MEMBERS: u64 = 3_000;
 const SMALL_MEMBERS: u64 = 120;
-/// The mixed stream after the guilds arrive.
+/// The mixed stream after the guilds arrive, by default.
 const MESSAGES: u64 = 12_000;
+/// Discord's heartbeat interval (HELLO's): a busy machine may take a while
+/// to work through a backlog between two heartbeats.
+const HEARTBEAT: Duration = Duration::from_millis(41_250);
+/// Without a new event for this long, the demo says what the gateway did.
+const QUIET: Duration = Duration::from_secs(5);
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -95,14 +102,14 @@ fn now_ms() -> u64 {
 /// The mixed stream: mostly new messages, with edits, deletes, reactions,
 /// member joins and leaves, presences, and a few payloads serenity 0.12.5
 /// cannot parse.
-fn traffic(world: &World, skip_last_guild: bool) -> Vec<(String, Value)> {
+fn traffic(world: &World, skip_last_guild: bool, messages: u64) -> Vec<(String, Value)> {
     let mut rng = fastrand::Rng::with_seed(7);
     let start = now_ms();
     let guilds = &world.guilds[..world.guilds.len() - usize::from(skip_last_guild)];
     let mut out: Vec<(String, Value)> = Vec::new();
     let mut live: Vec<(u64, u64, u64, u64)> = Vec::new(); // message, channel, guild, author
     let emojis = ["👍", "🎉", "🦀", "❤️", "😂"];
-    for n in 0..MESSAGES {
+    for n in 0..messages {
         let gi = rng.u64(..guilds.len() as u64) as usize;
         let guild = &guilds[gi];
         let channel = guild.channels[rng.u64(..guild.channels.len() as u64) as usize];
@@ -198,34 +205,7 @@ fn traffic(world: &World, skip_last_guild: bool) -> Vec<(String, Value)> {
     out
 }
 
-fn bar(done: u64, total: u64, started: Instant) {
-    use std::io::IsTerminal;
-    static LAST_QUARTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    if !std::io::stderr().is_terminal() {
-        // In a log, one line per quarter.
-        let quarter = done * 4 / total.max(1);
-        if quarter == LAST_QUARTER.swap(quarter, std::sync::atomic::Ordering::Relaxed) {
-            return;
-        }
-    }
-    let width = 40;
-    let filled = (done * width / total.max(1)) as usize;
-    let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-9);
-    let start = if std::io::stderr().is_terminal() {
-        "\r"
-    } else {
-        "\n"
-    };
-    eprint!(
-        "{start}  [{}{}] {:>3}%  {done}/{total} events  {rate:>8.0} events/s",
-        "#".repeat(filled),
-        "-".repeat(width as usize - filled),
-        done * 100 / total.max(1)
-    );
-    let _ = std::io::stderr().flush();
-}
-
-async fn report(persist: &Persist, title: &str) -> Result<(), Error> {
+async fn report(persist: &Persist, title: &str) -> Result<Counts, Error> {
     let c = persist.counts().await?;
     println!("{title}");
     println!(
@@ -236,25 +216,78 @@ async fn report(persist: &Persist, title: &str) -> Result<(), Error> {
         "  users {}  members {}  presences {}  voice states {}  messages {}",
         c.users, c.members, c.presences, c.voice_states, c.messages
     );
-    Ok(())
+    Ok(c)
 }
 
 struct Quiet;
 impl EventHandler for Quiet {}
 
+/// The demonstration: a real serenity 0.12.5 client, a fake Discord on
+/// loopback, and the cache in a SQLite file.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Args {
+    /// The SQLite file the cache is kept in.
+    #[arg(default_value = "demo-cache.db")]
+    path: PathBuf,
+    /// Messages in the session (with edits, deletes, reactions, joins and
+    /// presences in proportion).
+    #[arg(long, default_value_t = MESSAGES)]
+    messages: u64,
+    /// Gives up when no event has arrived for this long ("90s", "5m").
+    #[arg(long, default_value = "120s", value_parser = humantime::parse_duration)]
+    stall_timeout: Duration,
+}
+
+/// What a run stored and saw.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// What the store holds at the end.
+    pub counts: Counts,
+    /// Events the session played (what the demo waited for).
+    pub events: u64,
+    /// Events recovered from payloads serenity could not parse.
+    pub recovered: u64,
+    /// Events the cache could not apply.
+    pub failed: u64,
+    /// Whether the last run's cache was found on disk.
+    pub second_run: bool,
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    let path = std::env::args()
-        .nth(1)
-        .map_or_else(|| PathBuf::from("demo-cache.db"), PathBuf::from);
+    let args = Args::parse();
+    // Logs: warnings by default (not serenity's about the fake's closing
+    // handshake); RUST_LOG=persist=info (or debug) shows the cache at work.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new(
+                    "warn,serenity::gateway::bridge::shard_runner=error",
+                )
+            }),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    run(&args.path, args.messages, args.stall_timeout).await?;
+    Ok(())
+}
+
+/// Plays one session into the cache at `path`, reports and returns what
+/// it stored.
+pub async fn run(path: &Path, messages: u64, stall_timeout: Duration) -> Result<Outcome, Error> {
     println!(
         "serenity-persist demo: a real serenity 0.12.5 client, a fake Discord on loopback, SQLite at {}",
         path.display()
     );
     let existed = path.exists();
-    let persist = Persist::open_sqlite(&path, &Migrations::new())
+    let persist = Persist::builder()
+        .sqlite(path)
+        .open()
         .await
         .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    // Commits and closes the cache on every way out of this function.
+    let _guard = persist.shutdown_on_drop();
     let found = persist.counts().await?;
     let second_run = existed && found.guilds > 0;
     if second_run {
@@ -264,7 +297,7 @@ async fn main() -> Result<(), Error> {
         )
         .await?;
         if let Some(me) = persist.current_user().await? {
-            println!("  logged in last time as {} ({})", me.username, me.id);
+            println!("  logged in last time as {} ({})", me.name, me.id);
         }
     } else {
         println!("\nNo earlier cache at {}: starting empty.", path.display());
@@ -272,6 +305,11 @@ async fn main() -> Result<(), Error> {
 
     let world = world();
     let discord = FakeDiscord::start().await?;
+    discord.set_heartbeat_interval(HEARTBEAT);
+    // If serenity restarts the shard (a busy machine kept it from
+    // heartbeating), its new session gets everything again: nothing waits
+    // for traffic a dropped connection lost.
+    discord.replay_on_identify(true);
     // On a second run the bot "was removed" from the last guild while offline.
     let present = &world.guilds[..world.guilds.len() - usize::from(second_run)];
     discord.set_ready_guilds(present.iter().map(|g| g.id));
@@ -294,12 +332,20 @@ async fn main() -> Result<(), Error> {
     let client_task = tokio::spawn(async move { client.start().await });
 
     println!(
-        "\nPlaying a session: READY, {} GUILD_CREATEs, member chunks, then {MESSAGES} messages with edits, deletes, reactions, joins and presences.",
+        "\nPlaying a session: READY, {} GUILD_CREATEs, member chunks, then {messages} messages with edits, deletes, reactions, joins and presences.",
         present.len()
     );
     let started = Instant::now();
     let before = persist.stats().gateway.events;
-    wait_for(&persist, before + 1 + present.len() as u64, started, None).await?;
+    let mut watch = Watch {
+        persist: &persist,
+        discord: &discord,
+        stall_timeout,
+        last: None,
+    };
+    watch
+        .wait_for(before + 1 + present.len() as u64, None)
+        .await?;
     // Ask for every member of the large guilds (answered in chunks).
     let shard = {
         let runners = manager.runners.lock().await;
@@ -317,15 +363,38 @@ async fn main() -> Result<(), Error> {
         persist.request_all_members(&shard, GuildId::new(guild.id));
         expected += (members.len() as u64).div_ceil(1_000);
     }
-    let stream = traffic(&world, second_run);
+    let mut stream = traffic(&world, second_run, messages);
+    // The last event: once it is in the cache, so is everything before it
+    // (a replayed session counts some events twice).
+    let (last_channel, last_id) = (
+        world.guilds[0].channels[0],
+        p::snowflake(now_ms(), 0x3F_FFFF),
+    );
+    stream.push((
+        "MESSAGE_CREATE".into(),
+        p::message_create(
+            last_id,
+            last_channel,
+            world.guilds[0].id,
+            world.members[0][0],
+            "that's all",
+        ),
+    ));
     expected += stream.len() as u64;
     for (event, d) in stream {
         discord.dispatch(&event, d).ok_or("the session ended")?;
     }
-    wait_for(&persist, expected, started, Some(expected - before)).await?;
+    let bar = ProgressBar::new(expected - before).with_style(
+        ProgressStyle::with_template(
+            "  [{bar:40}] {percent:>3}%  {pos}/{len} events  {per_sec}  {msg}",
+        )?
+        .progress_chars("#>-"),
+    );
+    watch.last = Some((ChannelId::new(last_channel), MessageId::new(last_id)));
+    watch.wait_for(expected, Some((&bar, before))).await?;
     persist.flush().await?;
     let elapsed = started.elapsed();
-    eprintln!();
+    bar.finish();
     let stats = persist.stats();
     println!(
         "\nStored {} events in {:.2} s: {:.0} events/s until durable (flush returned).",
@@ -343,6 +412,12 @@ async fn main() -> Result<(), Error> {
     if let Some(failure) = &stats.gateway.last_failure {
         println!("  last failure: {failure}");
     }
+    let (identifies, resumes) = discord.connections();
+    if identifies > 1 || resumes > 0 {
+        println!(
+            "  the gateway connection was restarted: {identifies} IDENTIFYs, {resumes} RESUMEs (what was not delivered was sent again)"
+        );
+    }
     println!(
         "  pipeline: {} mutations in {} batches, {} coalesced, queue high water {}",
         stats.cache.mutations_committed,
@@ -350,51 +425,57 @@ async fn main() -> Result<(), Error> {
         stats.cache.coalesced,
         stats.cache.queue_high_water
     );
-    report(&persist, "\nWhat is stored now:").await?;
+    let counts = report(&persist, "\nWhat is stored now:").await?;
     println!("  (presences are received but not kept: the default ruleset leaves them out)");
-    if second_run {
-        let gone = world.guilds.last().map(|g| GuildId::new(g.id));
-        if let Some(gone) = gone {
-            let still = persist.guild(gone).await?.is_some();
-            println!(
-                "  the guild the bot left while offline ({gone}) is {}",
-                if still {
-                    "STILL THERE (bug)"
-                } else {
-                    "gone, with its channels, roles and members"
-                }
-            );
-        }
+    if second_run && let Some(gone) = world.guilds.last().map(|g| GuildId::new(g.id)) {
+        let still = persist.guild(gone).await?.is_some();
+        println!(
+            "  the guild the bot left while offline ({gone}) is {}",
+            if still {
+                "STILL THERE (bug)"
+            } else {
+                "gone, with its channels, roles and members"
+            }
+        );
     }
 
-    println!("\nQueries answered from the store:");
+    println!("\nQueries answered from the store, in serenity's types:");
     let big = GuildId::new(world.guilds[0].id);
+    if let Some(guild) = persist.guild(big).await? {
+        println!(
+            "  guild \"{}\": {} channels, {} roles, {} emojis, {} members",
+            guild.name,
+            guild.channels.len(),
+            guild.roles.len(),
+            guild.emojis.len(),
+            guild.member_count
+        );
+    }
     let someone = UserId::new(world.members[0][world.members[0].len() / 2]);
     match persist.member(big, someone).await? {
-        Some(member) => {
-            let user = persist.user(someone).await?;
-            println!(
-                "  member {} of \"{}\": {} roles, joined {}",
-                user.map_or_else(|| someone.to_string(), |u| u.username),
-                world.guilds[0].name,
-                member.roles.len(),
-                member
-                    .joined_at
-                    .map_or_else(|| "?".into(), |t| t.to_string())
-            );
-        }
+        Some(member) => println!(
+            "  member {} ({}) of \"{}\": {} roles, joined {}",
+            member.display_name(),
+            member.user.name,
+            world.guilds[0].name,
+            member.roles.len(),
+            member
+                .joined_at
+                .map_or_else(|| "?".into(), |t| t.to_string())
+        ),
         None => println!("  member {someone} of {big}: not stored"),
     }
     let channel = ChannelId::new(world.guilds[0].channels[0]);
-    let last = persist
-        .channel_messages(channel, MessagePage::Latest, 5)
-        .await?;
+    let last = persist.channel_messages(channel, None, 5).await?;
     println!("  last {} messages of channel {channel}:", last.len());
     for m in &last {
         let reactions: u64 = m.reactions.iter().map(|r| r.count).sum();
         println!(
             "    {} {}: {} ({} reactions)",
-            m.id, m.author.username, m.content, reactions
+            m.id,
+            m.author.display_name(),
+            m.content,
+            reactions
         );
     }
     let guilds = persist.user_guilds(someone).await?;
@@ -410,29 +491,87 @@ async fn main() -> Result<(), Error> {
         "\nThe cache is in {}; run the demo again to see it read back, or open it with sqlite3.",
         path.display()
     );
-    Ok(())
+    Ok(Outcome {
+        counts,
+        events: expected - before,
+        recovered: stats.gateway.recovered,
+        failed: stats.gateway.failed_total(),
+        second_run,
+    })
 }
 
-/// Waits until the cache has applied `events` in all, drawing progress.
-async fn wait_for(
-    persist: &Persist,
-    events: u64,
-    started: Instant,
-    total: Option<u64>,
-) -> Result<(), Error> {
-    let base = events - total.unwrap_or(0);
-    let deadline = Instant::now() + Duration::from_secs(300);
-    loop {
-        let seen = persist.stats().gateway.events;
-        if let Some(total) = total {
-            bar(seen.saturating_sub(base), total, started);
+/// Waits for events, drawing progress and saying what the gateway does
+/// when nothing arrives.
+struct Watch<'a> {
+    persist: &'a Persist,
+    discord: &'a FakeDiscord,
+    stall_timeout: Duration,
+    /// The session's last message: waiting ends once it is stored too.
+    last: Option<(ChannelId, MessageId)>,
+}
+
+impl Watch<'_> {
+    /// Waits until the cache has seen `events` in all; `bar` counts from
+    /// its base. Fails when no event arrives for the stall timeout.
+    async fn wait_for(&self, events: u64, bar: Option<(&ProgressBar, u64)>) -> Result<(), Error> {
+        let mut last_seen = self.persist.stats().gateway.events;
+        let mut last_change = Instant::now();
+        let mut last_note = Instant::now();
+        let mut quarter_printed = 0;
+        loop {
+            let seen = self.persist.stats().gateway.events;
+            if let Some((bar, base)) = bar {
+                let done = seen.saturating_sub(base).min(bar.length().unwrap_or(0));
+                bar.set_position(done);
+                // Without a terminal the bar is hidden: a line per quarter.
+                let quarter = done * 4 / bar.length().unwrap_or(1).max(1);
+                if bar.is_hidden() && quarter > quarter_printed {
+                    quarter_printed = quarter;
+                    println!("  {}% ({done} events)", quarter * 25);
+                }
+            }
+            if seen >= events && self.last_is_stored().await? {
+                return Ok(());
+            }
+            if seen != last_seen {
+                last_seen = seen;
+                last_change = Instant::now();
+            }
+            let quiet = last_change.elapsed();
+            if quiet >= QUIET && last_note.elapsed() >= QUIET {
+                last_note = Instant::now();
+                let note = self.gateway_state(seen, events);
+                match bar {
+                    Some((bar, _)) if !bar.is_hidden() => bar.set_message(note),
+                    _ => println!("  waiting: {note}"),
+                }
+            }
+            if quiet >= self.stall_timeout {
+                return Err(format!(
+                    "no event for {:?}: {}",
+                    self.stall_timeout,
+                    self.gateway_state(seen, events)
+                )
+                .into());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        if seen >= events {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            return Err(format!("only {seen} of {events} events arrived").into());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    async fn last_is_stored(&self) -> Result<bool, Error> {
+        Ok(match self.last {
+            Some((channel, message)) => self.persist.message(channel, message).await?.is_some(),
+            None => true,
+        })
+    }
+
+    fn gateway_state(&self, seen: u64, events: u64) -> String {
+        let (identifies, resumes) = self.discord.connections();
+        format!(
+            "{seen} of {events} events so far, none for {}s; the gateway has {} dispatches              queued in its session, {identifies} IDENTIFYs, {resumes} RESUMEs, {} heartbeats",
+            QUIET.as_secs(),
+            self.discord.last_seq(),
+            self.discord.heartbeats()
+        )
     }
 }

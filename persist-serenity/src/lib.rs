@@ -1,11 +1,10 @@
 //! serenity-persist for serenity 0.12 bots: a cache that survives restarts,
-//! plugged into a `ClientBuilder` with one line.
+//! plugged into a `ClientBuilder` with one line, read with serenity's own
+//! ids and models.
 //!
 //! ```no_run
-//! use persist_serenity::{ClientBuilderExt, Migrations, Persist, ReadApi};
-//! use serenity::async_trait;
-//! use serenity::model::channel::Message;
-//! use serenity::prelude::*;
+//! use persist_serenity::prelude::*;
+//! use serenity::all::*;
 //!
 //! struct Handler {
 //!     persist: Persist,
@@ -15,28 +14,41 @@
 //! impl EventHandler for Handler {
 //!     async fn message(&self, _ctx: Context, msg: Message) {
 //!         // The message is already in the cache, with everything before it.
-//!         use persist_serenity::convert::IntoCore;
-//!         let stored = self.persist.message(msg.id.into_core()).await;
+//!         let stored = self.persist.message(msg.channel_id, msg.id).await;
 //!         assert!(matches!(stored, Ok(Some(_))));
+//!         if let Some(guild_id) = msg.guild_id {
+//!             if let Ok(Some(member)) = self.persist.member(guild_id, msg.author.id).await {
+//!                 println!("{} wrote {}", member.display_name(), msg.content);
+//!             }
+//!         }
 //!     }
 //! }
 //!
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let persist = Persist::open_sqlite("bot-cache.db", &Migrations::new()).await?;
+//! # async fn run() -> std::result::Result<(), Box<dyn std::error::Error>> {
+//! let persist = Persist::builder().sqlite("bot-cache.db").open().await?;
 //! let intents = GatewayIntents::non_privileged() | GatewayIntents::MESSAGE_CONTENT;
 //! let mut client = Client::builder(std::env::var("DISCORD_TOKEN")?, intents)
 //!     .event_handler(Handler { persist: persist.clone() })
 //!     .persist(&persist)
 //!     .await?;
-//! client.start().await?;
-//! persist.shutdown().await?;
+//! let ended = client.start().await;
+//! persist.shutdown().await?; // whether the client ended well or not
+//! ended?;
 //! # Ok(()) }
 //! ```
 //!
-//! - **Backends** by Cargo feature: `sqlite` (default; [`sqlite`],
-//!   [`Persist::open_sqlite`]), `redb` (`Persist::open_redb`) and `sled`
-//!   (`Persist::open_sled`); the in-memory [`MemoryStore`] is always
-//!   there. Opening a store runs its migrations and the application's hooks.
+//! - **Opening**: [`Persist::builder`] takes the store (`.sqlite(path)`,
+//!   `.redb(..)`, `.sled(..)`, `.postgres(..)`, `.mysql(..)`, `.memory()`),
+//!   the [`Ruleset`] (what is cached), the [`CacheConfig`] (batching,
+//!   memory) and the application's [`Migrations`]; [`PersistConfig`] reads
+//!   the same from a `[persist]` table of the bot's TOML file or from
+//!   `PERSIST_*` variables.
+//! - **Reading**: `persist.guild(guild_id)`, `member(guild_id, user_id)`,
+//!   `message(channel_id, message_id)`, `channel_messages(channel_id,
+//!   target, limit)`, ... take serenity's ids and give serenity's models
+//!   (converted field by field: [`convert`]). The same reads in
+//!   persist-core's types are `persist.cache()`'s ([`ReadApi`]).
+//! - **Which store**: see "Which store to pick" below.
 //! - **Order**: events are applied in the order the shard received them,
 //!   before serenity spawns the handlers (see the `hand_over` module's docs
 //!   for how the first READY of each session is caught).
@@ -62,15 +74,32 @@
 //!   offline; GUILD_CREATE removes channels, roles and emojis that are gone;
 //!   members are pruned only from complete lists
 //!   ([`Persist::request_all_members`]).
-
+//! - **Shutdown**: [`Persist::shutdown`] commits what is queued, checkpoints
+//!   and closes the store (a SQLite file is left without `-wal`/`-shm`), and
+//!   is safe to call twice; [`Persist::shutdown_on_drop`] runs it when
+//!   `main` returns early.
+//! - **Logs** (`tracing`, target `persist_*`): INFO once per thing an
+//!   operator wants to know (store opened, migrations, a shard's collector
+//!   installed, reconciliation with counts, shed or failed events,
+//!   shutdown with what was committed), DEBUG per batch, TRACE per event,
+//!   inside spans carrying the shard id and guild id.
+//!
+//! # Which store to pick
+//!
+#![doc = include_str!("../STORES.md")]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod builder;
+mod client_builder;
+mod config;
 pub mod convert;
 mod events;
 mod hand_over;
 mod persist;
+mod persist_builder;
+mod reads;
 mod resync;
+mod shutdown_guard;
 mod tap;
 
 /// Locks a mutex, recovering it if poisoned: nothing in this crate panics
@@ -79,39 +108,98 @@ pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, 
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-pub use builder::{ClientBuilderExt, PersistKey, PersistedClientBuilder};
+pub use client_builder::{ClientBuilderExt, PersistKey, PersistedClientBuilder};
+pub use config::{PersistConfig, RulesSettings, SqliteSettings};
 pub use persist::{Persist, PersistStats};
+pub use persist_builder::{PersistBuilder, StoreChoice};
+pub use reads::MAX_MEMBERS_PAGE;
+pub use shutdown_guard::ShutdownGuard;
 pub use tap::GatewayStats;
 
+// persist-core's ids and `Cache` are not re-exported here: they would clash
+// with serenity's under `use serenity::all::*`. They are `persist_core::*`.
 pub use persist_core::{
-    self, Cache, CacheConfig, CacheStats, ChannelId, ContentMode, Error, GuildId, MemoryStore,
-    MessageId, MessagePage, Migrations, Query, ReadApi, ResourceKind, Result, RoleId, Ruleset,
-    Store, UserId, model,
+    self, CacheConfig, CacheStats, ContentMode, Error, Migrations, ReadApi, ResourceKind, Result,
+    Ruleset, Store, model,
 };
+
+/// What a bot needs, importable next to `use serenity::all::*` without a
+/// clash (the error and result types are renamed).
+///
+/// ```
+/// use persist_serenity::prelude::*;
+/// use serenity::all::*;
+/// // serenity's names stay serenity's:
+/// let _: Option<Message> = None;
+/// let _: GuildId = GuildId::new(1);
+/// let _: Option<Cache> = None;
+/// let _: std::result::Result<(), Error> = Ok(());
+/// let _: Result<()> = Ok(());
+/// // and ours are ours:
+/// let _: std::result::Result<(), PersistError> = Ok(());
+/// let _: PersistResult<()> = Ok(());
+/// let _ = Persist::builder();
+/// ```
+pub mod prelude {
+    pub use crate::{
+        CacheConfig, ClientBuilderExt, ContentMode, Migrations, Persist, PersistBuilder,
+        PersistConfig, ResourceKind, Ruleset, ShutdownGuard,
+    };
+    pub use crate::{Error as PersistError, Result as PersistResult};
+}
+
+/// Runs a doc example against an in-memory cache (hidden: for this crate's
+/// docs).
+#[doc(hidden)]
+pub fn doc_example<F, Fut>(example: F)
+where
+    F: FnOnce(Persist) -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime for the example");
+    runtime.block_on(async {
+        let persist = Persist::builder()
+            .memory()
+            .open()
+            .await
+            .expect("an in-memory cache");
+        example(persist.clone()).await.expect("the example");
+        persist.shutdown().await.expect("shutdown");
+    });
+}
 
 /// The SQLite backend (feature `sqlite`, on by default).
 #[cfg(feature = "sqlite")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
 pub use persist_sqlite as sqlite;
 
 /// The redb backend (feature `redb`).
 #[cfg(feature = "redb")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redb")))]
 pub use persist_redb as redb;
 
 /// The sled backend (feature `sled`).
 #[cfg(feature = "sled")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sled")))]
 pub use persist_sled as sled;
 
 /// The PostgreSQL backend (feature `postgres`).
 #[cfg(feature = "postgres")]
+#[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
 pub use persist_postgres as postgres;
 
 /// The MySQL / MariaDB backend (feature `mysql`).
 #[cfg(feature = "mysql")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mysql")))]
 pub use persist_mysql as mysql;
 
 /// Which shards a process writes to a shared database (features
 /// `postgres`, `mysql`).
 #[cfg(any(feature = "postgres", feature = "mysql"))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "postgres", feature = "mysql"))))]
 pub use persist_sql::lease::LeaseConfig;
 
 /// serenity itself, as this crate was built against (0.12.5).

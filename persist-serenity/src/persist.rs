@@ -2,33 +2,36 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use persist_core::{Answer, Cache, CacheStats, GuildId, Query, ReadApi, Result};
+use persist_core::{Cache, CacheStats, Result};
 use serde_json::Value;
 use serenity::gateway::ShardMessenger;
 use serenity::model::event::Event;
 
+use crate::PersistBuilder;
+use crate::convert::IntoCore;
 use crate::tap::{GatewayStats, Tap};
 
 /// A persistent cache plugged into serenity: the [`Cache`] (store, ruleset,
 /// write pipeline) plus what the gateway side keeps (session, member
 /// requests, counters). Cloning is cheap; clones share everything.
 ///
-/// Plug it into a client with
-/// [`ClientBuilderExt::persist`](crate::ClientBuilderExt::persist) and read
-/// through [`ReadApi`]: reads see every event already received, committed or
-/// not.
+/// Open one with [`Persist::builder`] (or the `open_*` shorthands), plug it
+/// into a client with [`ClientBuilderExt::persist`](crate::ClientBuilderExt::persist)
+/// and read it with serenity's ids and models ([`Persist::guild`],
+/// [`Persist::member`], [`Persist::message`], ...): reads see every event
+/// already received, committed or not. The same reads in persist-core's
+/// types are [`Persist::cache`]'s ([`ReadApi`](crate::ReadApi)).
 ///
 /// ```
-/// use persist_serenity::{Persist, Cache, MemoryStore, Migrations, ReadApi, GuildId};
 /// # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
-/// let store = MemoryStore::open(&Migrations::new()).await?;
-/// let persist = Persist::new(Cache::new(store, Default::default(), Default::default())?);
+/// use persist_serenity::prelude::*;
+/// use serenity::all::GuildId;
+/// let persist = Persist::builder().memory().open().await?;
 /// persist.apply_dispatch("GUILD_CREATE", &serde_json::json!({"id": "1", "name": "ferris club"}));
 /// assert_eq!(persist.guild(GuildId::new(1)).await?.unwrap().name, "ferris club");
 /// assert_eq!(persist.stats().gateway.applied, 1);
 /// persist.shutdown().await?;
-/// # Ok::<(), persist_serenity::Error>(())
+/// # Ok::<(), PersistError>(())
 /// # }).unwrap();
 /// ```
 #[derive(Clone)]
@@ -61,59 +64,61 @@ impl Persist {
         }
     }
 
-    /// A cache over an opened store with the default ruleset and pipeline.
-    #[cfg(any(
-        feature = "sqlite",
-        feature = "redb",
-        feature = "sled",
-        feature = "postgres",
-        feature = "mysql"
-    ))]
-    fn with_defaults(store: impl persist_core::Store) -> Result<Self> {
-        Ok(Self::new(Cache::new(
-            store,
-            Default::default(),
-            Default::default(),
-        )?))
+    /// Starts a [`PersistBuilder`]: the store, the ruleset, the pipeline
+    /// settings and the migration hooks, then [`PersistBuilder::open`].
+    pub fn builder() -> PersistBuilder {
+        PersistBuilder::default()
     }
 
     /// Opens (or creates) a SQLite cache at `path` with the default
     /// ruleset and pipeline settings; its migrations and `migrations` (the
     /// application's hooks) run first. Must be called within a tokio runtime.
+    /// Shorthand for `Persist::builder().sqlite(path).migrations(..).open()`.
     #[cfg(feature = "sqlite")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sqlite")))]
     pub async fn open_sqlite(
         path: impl AsRef<std::path::Path>,
         migrations: &persist_core::Migrations,
     ) -> Result<Self> {
-        let config = persist_sqlite::SqliteConfig::new(path.as_ref());
-        let store = persist_sqlite::SqliteStore::open(config, migrations).await?;
-        Self::with_defaults(store)
+        Self::builder()
+            .sqlite(path.as_ref())
+            .migrations(migrations.clone())
+            .open()
+            .await
     }
 
     /// Opens (or creates) a redb cache file at `path` with the default
-    /// ruleset and pipeline settings, after its layout upgrades and
-    /// `migrations` (the application's hooks). Must be called within a tokio
-    /// runtime.
+    /// ruleset, pipeline settings and page cache, after its layout upgrades
+    /// and `migrations` (the application's hooks). Must be called within a
+    /// tokio runtime.
     #[cfg(feature = "redb")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redb")))]
     pub async fn open_redb(
         path: impl AsRef<std::path::Path>,
         migrations: &persist_core::Migrations,
     ) -> Result<Self> {
-        let store = persist_redb::RedbStore::open(path, migrations).await?;
-        Self::with_defaults(store)
+        Self::builder()
+            .redb(path.as_ref(), persist_redb::DEFAULT_CACHE_BYTES)
+            .migrations(migrations.clone())
+            .open()
+            .await
     }
 
     /// Opens (or creates) a sled cache directory at `path` with the default
-    /// ruleset and pipeline settings, after its layout upgrades and
-    /// `migrations` (the application's hooks). Must be called within a tokio
-    /// runtime.
+    /// ruleset, pipeline settings and page cache, after its layout upgrades
+    /// and `migrations` (the application's hooks). Must be called within a
+    /// tokio runtime.
     #[cfg(feature = "sled")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "sled")))]
     pub async fn open_sled(
         path: impl AsRef<std::path::Path>,
         migrations: &persist_core::Migrations,
     ) -> Result<Self> {
-        let store = persist_sled::SledStore::open(path, migrations).await?;
-        Self::with_defaults(store)
+        Self::builder()
+            .sled(path.as_ref(), persist_sled::DEFAULT_CACHE_BYTES)
+            .migrations(migrations.clone())
+            .open()
+            .await
     }
 
     /// Opens a cache in a PostgreSQL database shared with other processes,
@@ -139,16 +144,17 @@ impl Persist {
     /// # Ok(()) }
     /// ```
     #[cfg(feature = "postgres")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "postgres")))]
     pub async fn open_postgres(
         url: &str,
         shards: Option<persist_sql::lease::LeaseConfig>,
         migrations: &persist_core::Migrations,
     ) -> Result<Self> {
-        let config = match shards {
-            Some(shards) => persist_postgres::PostgresConfig::new(url, shards),
-            None => persist_postgres::PostgresConfig::read_only(url),
-        };
-        Self::with_defaults(persist_postgres::PostgresStore::open(config, migrations).await?)
+        Self::builder()
+            .postgres(url, shards)
+            .migrations(migrations.clone())
+            .open()
+            .await
     }
 
     /// Opens a cache in a MySQL or MariaDB database shared with other
@@ -156,21 +162,22 @@ impl Persist {
     ///
     /// ```no_run
     /// # async fn run() -> Result<(), persist_serenity::Error> {
-    /// use persist_serenity::{LeaseConfig, Migrations, Persist};
+    /// use persist_serenity::{Migrations, Persist};
     /// let dashboard = Persist::open_mysql("mysql://bot@localhost/bot", None, &Migrations::new()).await?;
     /// # Ok(()) }
     /// ```
     #[cfg(feature = "mysql")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "mysql")))]
     pub async fn open_mysql(
         url: &str,
         shards: Option<persist_sql::lease::LeaseConfig>,
         migrations: &persist_core::Migrations,
     ) -> Result<Self> {
-        let config = match shards {
-            Some(shards) => persist_mysql::MySqlConfig::new(url, shards),
-            None => persist_mysql::MySqlConfig::read_only(url),
-        };
-        Self::with_defaults(persist_mysql::MySqlStore::open(config, migrations).await?)
+        Self::builder()
+            .mysql(url, shards)
+            .migrations(migrations.clone())
+            .open()
+            .await
     }
 
     /// The cache underneath.
@@ -205,8 +212,13 @@ impl Persist {
     /// answer has arrived, members the store has but the answer did not list
     /// are removed: a complete list is the only one members are pruned from.
     /// Needs the `GUILD_MEMBERS` intent.
-    pub fn request_all_members(&self, shard: &ShardMessenger, guild_id: GuildId) {
-        self.tap.request_all_members(shard, guild_id);
+    pub fn request_all_members(
+        &self,
+        shard: &ShardMessenger,
+        guild_id: impl Into<serenity::model::id::GuildId>,
+    ) {
+        self.tap
+            .request_all_members(shard, guild_id.into().into_core());
     }
 
     /// Returns once everything received so far is durable.
@@ -219,12 +231,5 @@ impl Persist {
     /// shards at once). Call before exiting.
     pub async fn shutdown(&self) -> Result<()> {
         self.cache().shutdown().await
-    }
-}
-
-#[async_trait]
-impl ReadApi for Persist {
-    async fn query(&self, query: &Query) -> Result<Answer> {
-        self.cache().read(query).await
     }
 }

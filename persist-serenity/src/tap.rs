@@ -300,13 +300,17 @@ impl Tap {
     /// Asks a shard for every member of a guild; once every chunk of the
     /// answer arrived, members it did not list are removed.
     pub(crate) fn request_all_members(&self, shard: &ShardMessenger, guild_id: GuildId) {
+        let Ok(serenity_guild_id) = guild_id.into_serenity() else {
+            tracing::warn!(%guild_id, "not asking for the members of guild 0");
+            return;
+        };
         let n = self.nonces.fetch_add(1, Ordering::Relaxed);
         // Discord caps nonces at 32 bytes.
         let nonce = format!("persist:{:x}:{n:x}", guild_id.get() & 0xFFFF_FFFF);
         let asked_at = self.cache.shed_mark();
         lock(&self.chunks).expect(nonce.clone(), guild_id, asked_at);
         shard.chunk_guild(
-            guild_id.into_serenity(),
+            serenity_guild_id,
             None,
             false,
             ChunkGuildFilter::Query(String::new()),

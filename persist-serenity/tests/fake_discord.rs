@@ -8,13 +8,12 @@ use std::time::Duration;
 use fake_discord::FakeDiscord;
 use fake_discord::payload::{self as p, GuildSpec};
 use persist_serenity::model::{ReactionEmoji, Role};
+use persist_serenity::persist_core::{ChannelId, GuildId, MessageId, MessagePage, RoleId, UserId};
 use persist_serenity::serenity::all::{
     Context, EventHandler, GuildChannel as SGuildChannel, Member as SMember, Message as SMessage,
 };
 use persist_serenity::serenity::async_trait;
-use persist_serenity::{
-    ChannelId, GuildId, MessageId, MessagePage, Migrations, Persist, ReadApi, RoleId, UserId,
-};
+use persist_serenity::{Migrations, Persist, ReadApi};
 use serde_json::{Value, json};
 
 mod common;
@@ -91,6 +90,7 @@ async fn bursts_end_in_arrival_order_state_every_time() {
         seen(&persist, sent).await;
         assert!(
             persist
+                .cache()
                 .message(MessageId::new(gone))
                 .await
                 .unwrap()
@@ -98,6 +98,7 @@ async fn bursts_end_in_arrival_order_state_every_time() {
             "rep {rep}"
         );
         let message = persist
+            .cache()
             .message(MessageId::new(kept))
             .await
             .unwrap()
@@ -115,6 +116,7 @@ async fn bursts_end_in_arrival_order_state_every_time() {
         );
         assert!(
             persist
+                .cache()
                 .role(RoleId::new(role_gone))
                 .await
                 .unwrap()
@@ -122,6 +124,7 @@ async fn bursts_end_in_arrival_order_state_every_time() {
             "rep {rep}"
         );
         let kept_role: Role = persist
+            .cache()
             .role(RoleId::new(role_kept))
             .await
             .unwrap()
@@ -153,6 +156,7 @@ impl EventHandler for Reader {
     async fn message(&self, _ctx: Context, msg: SMessage) {
         let stored = self
             .persist
+            .cache()
             .message(MessageId::new(msg.id.get()))
             .await
             .unwrap();
@@ -162,6 +166,7 @@ impl EventHandler for Reader {
     async fn guild_member_addition(&self, _ctx: Context, member: SMember) {
         let stored = self
             .persist
+            .cache()
             .member(
                 GuildId::new(member.guild_id.get()),
                 UserId::new(member.user.id.get()),
@@ -179,6 +184,7 @@ impl EventHandler for Reader {
     ) {
         let stored = self
             .persist
+            .cache()
             .channel(ChannelId::new(channel.id.get()))
             .await
             .unwrap();
@@ -281,11 +287,12 @@ async fn ready_and_guild_creates_back_to_back_are_applied_exactly_once() {
             (63, 63),
             "round {round}: {stats:?}"
         );
-        let counts = persist.counts().await.unwrap();
+        let counts = persist.cache().counts().await.unwrap();
         assert_eq!(counts.guilds, 60, "round {round}");
         assert_eq!(counts.channels, 180, "round {round}");
         assert_eq!(counts.members, 5 * 60, "round {round}");
         let message = persist
+            .cache()
             .message(MessageId::new(m))
             .await
             .unwrap()
@@ -295,7 +302,12 @@ async fn ready_and_guild_creates_back_to_back_are_applied_exactly_once() {
             message.reactions[0].count, 1,
             "round {round}: a reaction applied twice"
         );
-        let me = persist.current_user().await.unwrap().map(|u| u.id.get());
+        let me = persist
+            .cache()
+            .current_user()
+            .await
+            .unwrap()
+            .map(|u| u.id.get());
         assert_eq!(me, Some(p::BOT_ID));
         running.stop().await;
     }
@@ -366,7 +378,7 @@ async fn reconciles_on(backend: Backend) {
     }
     let before = {
         let persist = open(backend, &path).await;
-        let counts = persist.counts().await.unwrap();
+        let counts = persist.cache().counts().await.unwrap();
         persist.shutdown().await.unwrap();
         counts
     };
@@ -467,9 +479,10 @@ async fn a_dropped_connection_resumes_and_loses_nothing() {
     seen(&persist, sent + 2).await;
     assert_eq!(discord.connections().0, 1, "the client identified again");
     persist.flush().await.unwrap();
-    let counts = persist.counts().await.unwrap();
+    let counts = persist.cache().counts().await.unwrap();
     assert_eq!(counts.messages, 301);
     let message = persist
+        .cache()
         .message(MessageId::new(target))
         .await
         .unwrap()
@@ -507,21 +520,31 @@ async fn a_complete_member_list_prunes_members_that_left() {
     let g = GuildId::new(spec.id);
     // The GUILD_CREATE's list is partial: nothing pruned.
     assert_eq!(
-        persist.guild_members(g, None, 10_000).await.unwrap().len(),
+        persist
+            .cache()
+            .guild_members(g, None, 10_000)
+            .await
+            .unwrap()
+            .len(),
         52
     );
     let shard = {
         let runners = running.manager.runners.lock().await;
         runners.values().next().unwrap().runner_tx.clone()
     };
-    persist.request_all_members(&shard, g);
+    persist.request_all_members(&shard, spec.id);
     // 3 chunks of up to 1,000.
     seen(&persist, 7).await;
     persist.flush().await.unwrap();
-    let members = persist.guild_members(g, None, 10_000).await.unwrap();
+    let members = persist
+        .cache()
+        .guild_members(g, None, 10_000)
+        .await
+        .unwrap();
     assert_eq!(members.len(), 2_500);
     assert!(
         persist
+            .cache()
             .member(g, UserId::new(id(990_001)))
             .await
             .unwrap()

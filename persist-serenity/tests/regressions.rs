@@ -1,11 +1,9 @@
 //! Payloads that once lost data, replayed through both paths: raw JSON
 //! (`apply_dispatch`) and serenity's parser (`apply_event`).
 
+use persist_serenity::persist_core::{Cache, GuildId, MemoryStore, RoleId, UserId};
 use persist_serenity::serenity::model::event::Event;
-use persist_serenity::{
-    Cache, GuildId, MemoryStore, Migrations, Persist, ReadApi, ResourceKind, RoleId, Ruleset,
-    UserId,
-};
+use persist_serenity::{Migrations, Persist, ReadApi, ResourceKind, Ruleset};
 use serde_json::{Value, json};
 
 async fn persist() -> Persist {
@@ -40,13 +38,14 @@ async fn a_member_update_without_flags_applies_on_both_paths() {
         let stats = p.stats().gateway;
         assert_eq!(stats.failed_total(), 0, "{side}: {stats:?}");
         let member = p
+            .cache()
             .member(GuildId::new(1), UserId::new(2))
             .await
             .unwrap()
             .unwrap_or_else(|| panic!("{side}: the member was lost"));
         assert_eq!(member.nick.as_deref(), Some("newnick"), "{side}");
         assert_eq!(member.roles, [RoleId::new(3)], "{side}");
-        let user = p.user(UserId::new(2)).await.unwrap();
+        let user = p.cache().user(UserId::new(2)).await.unwrap();
         assert_eq!(user.map(|u| u.username).as_deref(), Some("x"), "{side}");
     }
 }
@@ -67,6 +66,7 @@ async fn a_member_update_keeps_flags_it_does_not_send_and_clears_a_null_nick() {
             &serde_json::from_value::<Event>(json!({"t": "GUILD_MEMBER_UPDATE", "d": d})).unwrap(),
         );
         let member = p
+            .cache()
             .member(GuildId::new(1), UserId::new(2))
             .await
             .unwrap()
@@ -90,13 +90,14 @@ async fn a_member_without_a_user_id_is_refused_and_nothing_with_id_0_is_stored()
             "{side}: {stats:?}"
         );
         assert!(
-            p.member(GuildId::new(1), UserId::new(0))
+            p.cache()
+                .member(GuildId::new(1), UserId::new(0))
                 .await
                 .unwrap()
                 .is_none(),
             "{side}"
         );
-        let counts = p.counts().await.unwrap();
+        let counts = p.cache().counts().await.unwrap();
         assert_eq!((counts.members, counts.users), (0, 0), "{side}");
     }
 }

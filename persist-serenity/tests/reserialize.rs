@@ -5,11 +5,9 @@
 //! these are Discord's documented v10 shapes.)
 
 use fake_discord::payload::{self as p, GuildSpec};
+use persist_serenity::persist_core::{ChannelId, GuildId, MessageId, MessagePage, UserId};
 use persist_serenity::serenity::model::event::Event;
-use persist_serenity::{
-    Cache, ChannelId, GuildId, MemoryStore, MessagePage, Migrations, Persist, ReadApi,
-    ResourceKind, Ruleset, UserId,
-};
+use persist_serenity::{Persist, ReadApi, ResourceKind, Ruleset};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -30,12 +28,17 @@ async fn persist() -> Persist {
         .message_cap(1_000)
         .build()
         .unwrap();
-    let store = MemoryStore::open(&Migrations::new()).await.unwrap();
-    Persist::new(Cache::new(store, rules, Default::default()).unwrap())
+    Persist::builder()
+        .memory()
+        .ruleset(rules)
+        .open()
+        .await
+        .unwrap()
 }
 
 /// Everything cached about the test guild, as JSON.
-async fn snapshot(cache: &Persist, g: u64, channel: u64, thread: u64, users: &[u64]) -> Value {
+async fn snapshot(persist: &Persist, g: u64, channel: u64, thread: u64, users: &[u64]) -> Value {
+    let cache = persist.cache();
     fn j(v: impl Serialize) -> Value {
         serde_json::to_value(v).unwrap()
     }
@@ -289,10 +292,11 @@ async fn events_serenity_parses_apply_as_their_raw_payloads_do() {
         assert_eq!(stats.applied, events.len() as u64);
     }
     // The sequence did something: a renamed guild, an edited message.
-    let guild = via.guild(GuildId::new(g)).await.unwrap().unwrap();
+    let guild = via.cache().guild(GuildId::new(g)).await.unwrap().unwrap();
     assert_eq!(guild.name, "renamed");
     let message = via
-        .message(persist_serenity::MessageId::new(m2))
+        .cache()
+        .message(MessageId::new(m2))
         .await
         .unwrap()
         .unwrap();

@@ -13,16 +13,14 @@ use common::*;
 use fake_discord::FakeDiscord;
 use fake_discord::payload::{self as p, GuildSpec};
 use persist_serenity::persist_core::{Answer, AppliedHook, Mutation, Query};
+use persist_serenity::persist_core::{Cache, ChannelId, GuildId, MemoryStore, MessageId};
 use persist_serenity::serenity::all::{
     Context, EventHandler, GatewayIntents, Message as SMessage, ShardRunnerMessage,
     VoiceGatewayManager, VoiceState,
 };
 use persist_serenity::serenity::futures::channel::mpsc::UnboundedSender;
 use persist_serenity::serenity::model::id::{GuildId as SGuildId, UserId as SUserId};
-use persist_serenity::{
-    Cache, CacheConfig, ChannelId, ClientBuilderExt, GuildId, MemoryStore, MessageId, Migrations,
-    Persist, ReadApi, Store,
-};
+use persist_serenity::{CacheConfig, ClientBuilderExt, Migrations, Persist, ReadApi, Store};
 use serde_json::json;
 
 /// A guild on a shard of its own choosing: its id's timestamp picks the shard.
@@ -101,12 +99,14 @@ async fn four_shards_in_one_process_apply_in_order_and_reconcile_each_its_own() 
             let kept = p::snowflake(NOW_MS + 200 + rep, 10 + k);
             assert!(
                 persist
+                    .cache()
                     .message(MessageId::new(gone))
                     .await
                     .unwrap()
                     .is_none()
             );
             let message = persist
+                .cache()
                 .message(MessageId::new(kept))
                 .await
                 .unwrap()
@@ -132,11 +132,12 @@ async fn four_shards_in_one_process_apply_in_order_and_reconcile_each_its_own() 
     seen(&persist, 4 + staying.len() as u64).await;
     persist.flush().await.unwrap();
     for g in &guilds {
-        let stored = persist.guild(GuildId::new(g.id)).await.unwrap();
+        let stored = persist.cache().guild(GuildId::new(g.id)).await.unwrap();
         let messages = persist
+            .cache()
             .channel_messages(
                 ChannelId::new(g.channels[0]),
-                persist_serenity::MessagePage::Latest,
+                persist_serenity::persist_core::MessagePage::Latest,
                 100,
             )
             .await
@@ -465,7 +466,11 @@ async fn a_voice_manager_set_before_the_cache_still_receives_every_call() {
     }
     // The cache saw the voice state too.
     let state = persist
-        .voice_state(GuildId::new(spec.id), persist_serenity::UserId::new(bot))
+        .cache()
+        .voice_state(
+            GuildId::new(spec.id),
+            persist_serenity::persist_core::UserId::new(bot),
+        )
         .await
         .unwrap();
     assert!(state.is_some());

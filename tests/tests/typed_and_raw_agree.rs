@@ -39,36 +39,37 @@ async fn everything(p: &Persist) -> Value {
     p.flush().await.unwrap();
     let mut guilds = serde_json::Map::new();
     let mut users = BTreeSet::new();
-    for g in p.guild_ids().await.unwrap() {
-        let channels = p.guild_channels(g).await.unwrap();
-        let threads = p.guild_threads(g).await.unwrap();
+    for g in p.cache().guild_ids().await.unwrap() {
+        let channels = p.cache().guild_channels(g).await.unwrap();
+        let threads = p.cache().guild_threads(g).await.unwrap();
         let mut messages = Vec::new();
         let mut thread_members = Vec::new();
         for c in channels.iter().chain(&threads) {
             let page = p
+                .cache()
                 .channel_messages(c.id, MessagePage::Latest, 1_000_000)
                 .await
                 .unwrap();
             users.extend(page.iter().map(|m| m.author.id));
             messages.push(j(page));
-            thread_members.push(j(p.thread_members(c.id).await.unwrap()));
+            thread_members.push(j(p.cache().thread_members(c.id).await.unwrap()));
         }
-        let members = p.guild_members(g, None, 1_000_000).await.unwrap();
+        let members = p.cache().guild_members(g, None, 1_000_000).await.unwrap();
         users.extend(members.iter().map(|m| m.user_id));
         guilds.insert(
             g.to_string(),
             json!({
-                "guild": j(p.guild(g).await.unwrap()),
+                "guild": j(p.cache().guild(g).await.unwrap()),
                 "channels": j(channels),
                 "threads": j(threads),
-                "roles": j(p.guild_roles(g).await.unwrap()),
-                "emojis": j(p.guild_emojis(g).await.unwrap()),
-                "stickers": j(p.guild_stickers(g).await.unwrap()),
+                "roles": j(p.cache().guild_roles(g).await.unwrap()),
+                "emojis": j(p.cache().guild_emojis(g).await.unwrap()),
+                "stickers": j(p.cache().guild_stickers(g).await.unwrap()),
                 "members": j(members),
-                "presences": j(p.guild_presences(g).await.unwrap()),
-                "voice": j(p.guild_voice_states(g).await.unwrap()),
-                "stages": j(p.guild_stage_instances(g).await.unwrap()),
-                "events": j(p.guild_scheduled_events(g).await.unwrap()),
+                "presences": j(p.cache().guild_presences(g).await.unwrap()),
+                "voice": j(p.cache().guild_voice_states(g).await.unwrap()),
+                "stages": j(p.cache().guild_stage_instances(g).await.unwrap()),
+                "events": j(p.cache().guild_scheduled_events(g).await.unwrap()),
                 "messages": messages,
                 "thread_members": thread_members,
             }),
@@ -76,13 +77,13 @@ async fn everything(p: &Persist) -> Value {
     }
     let mut user_values = Vec::new();
     for u in users {
-        user_values.push(j(p.user(u).await.unwrap()));
+        user_values.push(j(p.cache().user(u).await.unwrap()));
     }
     json!({
         "guilds": guilds,
         "users": user_values,
-        "me": j(p.current_user().await.unwrap()),
-        "counts": j(p.counts().await.unwrap()),
+        "me": j(p.cache().current_user().await.unwrap()),
+        "counts": j(p.cache().counts().await.unwrap()),
     })
 }
 
@@ -245,8 +246,8 @@ async fn real_fixtures_serenity_parses_store_the_same_typed_and_raw() {
             if let Some(user) = d.get(id).and_then(|u| u.get("id")).and_then(Value::as_str) {
                 let user = UserId::new(user.parse().unwrap());
                 agree(
-                    &j(raw.user(user).await.unwrap()),
-                    &j(typed.user(user).await.unwrap()),
+                    &j(raw.cache().user(user).await.unwrap()),
+                    &j(typed.cache().user(user).await.unwrap()),
                     &format!("{file} user"),
                 )
                 .unwrap();
@@ -255,7 +256,8 @@ async fn real_fixtures_serenity_parses_store_the_same_typed_and_raw() {
         if let Some(channel) = d.get("channel_id").and_then(Value::as_str) {
             let channel = ChannelId::new(channel.parse().unwrap());
             let page = |p: Persist| async move {
-                j(p.channel_messages(channel, MessagePage::Latest, 100)
+                j(p.cache()
+                    .channel_messages(channel, MessagePage::Latest, 100)
                     .await
                     .unwrap())
             };

@@ -966,7 +966,7 @@ async fn ingest(
     persist.flush().await?;
     let secs = started.elapsed().as_secs_f64();
     let stats = persist.stats();
-    let counts = persist.counts().await?;
+    let counts = persist.cache().counts().await?;
     persist.shutdown().await?;
     if backend != "memory" {
         discard(backend, &path).await?;
@@ -1157,7 +1157,7 @@ async fn ours(
         read_once(&persist, target, &mut after).await?;
     }
     let stats = persist.stats();
-    let counts = persist.counts().await?;
+    let counts = persist.cache().counts().await?;
     persist.shutdown().await?;
     let events = costs.seen();
     let mut out = json!({

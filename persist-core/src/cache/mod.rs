@@ -200,6 +200,11 @@ impl Cache {
         &self.inner.rules
     }
 
+    /// The pipeline's settings.
+    pub fn config(&self) -> &CacheConfig {
+        &self.inner.config
+    }
+
     /// The store underneath (reads on it do not see queued writes).
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.inner.store

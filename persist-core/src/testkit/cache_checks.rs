@@ -92,7 +92,7 @@ fn slow_config() -> CacheConfig {
     CacheConfig {
         batch_size: 100_000,
         queue_capacity: 100_000,
-        batch_delay: Duration::from_secs(3600),
+        batch_delay: crate::MAX_BATCH_DELAY,
         ..Default::default()
     }
 }

@@ -11,11 +11,11 @@
 //! attachments, components, activities, ...) are converted through JSON,
 //! and only when present.
 
-mod channel;
-mod guild;
-mod member;
-mod message;
-mod user;
+pub(crate) mod channel;
+pub(crate) mod guild;
+pub(crate) mod member;
+pub(crate) mod message;
+pub(crate) mod user;
 
 use persist_core::gateway::{Applied, Session};
 use serde::Serialize;

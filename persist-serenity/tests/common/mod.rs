@@ -7,9 +7,7 @@ use std::time::Duration;
 use fake_discord::FakeDiscord;
 use fake_discord::payload::{self as p, GuildSpec};
 use persist_serenity::serenity::all::{Client, EventHandler, GatewayIntents, ShardManager};
-use persist_serenity::{
-    Cache, ClientBuilderExt, MemoryStore, Migrations, Persist, ResourceKind, Ruleset,
-};
+use persist_serenity::{ClientBuilderExt, Persist, ResourceKind, Ruleset};
 use serde_json::Value;
 
 pub const WAIT: Duration = Duration::from_secs(30);
@@ -29,8 +27,12 @@ pub fn rules() -> Ruleset {
 }
 
 pub async fn memory_persist() -> Persist {
-    let store = MemoryStore::open(&Migrations::new()).await.unwrap();
-    Persist::new(Cache::new(store, rules(), Default::default()).unwrap())
+    Persist::builder()
+        .memory()
+        .ruleset(rules())
+        .open()
+        .await
+        .unwrap()
 }
 
 pub struct Running {
