@@ -184,6 +184,22 @@ impl Mutation {
         }
     }
 
+    /// The guild this mutation is about, when it is about one (for logs).
+    pub fn guild_id(&self) -> Option<GuildId> {
+        match self {
+            Self::Upsert(record) => record.guild_id(),
+            Self::UpsertMany(records) => records.iter().find_map(Record::guild_id),
+            Self::Patch(patch) => patch.guild_id(),
+            Self::Delete(key) => key.guild_id(),
+            Self::ReplaceGuildEmojis { guild_id, .. }
+            | Self::ReplaceGuildStickers { guild_id, .. }
+            | Self::RetainGuildChannels { guild_id, .. }
+            | Self::RetainGuildRoles { guild_id, .. }
+            | Self::RetainGuildMembers { guild_id, .. } => Some(*guild_id),
+            _ => None,
+        }
+    }
+
     /// Whether applying this mutation twice gives the same state as once.
     /// Counts are the exception: each reaction or event subscriber added or
     /// removed is counted.

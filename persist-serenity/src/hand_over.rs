@@ -82,7 +82,10 @@ impl HandOver {
                 if let Some(runner) = runners.get(&ShardId(shard_id)) {
                     runner.runner_tx.add_collector(self.collector(shard_id));
                     self.tap.shard_started(Arc::downgrade(&manager));
-                    tracing::debug!(shard_id, "cache collector installed before READY");
+                    tracing::info!(
+                        shard_id,
+                        "cache collector installed on the shard; its events are cached in order from READY on"
+                    );
                     return;
                 }
             }
@@ -110,6 +113,8 @@ impl HandOver {
                 // A newer collector took over this shard.
                 return false;
             }
+            // Disabled unless TRACE is on (a load of the callsite's interest).
+            let _span = tracing::trace_span!("shard", shard_id).entered();
             tap.apply_event_with(event, &producer);
             true
         }))

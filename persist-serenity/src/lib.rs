@@ -132,7 +132,7 @@ pub use persist_core::{
 /// // serenity's names stay serenity's:
 /// let _: Option<Message> = None;
 /// let _: GuildId = GuildId::new(1);
-/// let _: Option<Cache> = None;
+/// // (and serenity's `Cache`, with its `cache` feature, as the prelude has none)
 /// let _: std::result::Result<(), Error> = Ok(());
 /// let _: Result<()> = Ok(());
 /// // and ours are ours:
@@ -146,29 +146,6 @@ pub mod prelude {
         PersistConfig, ResourceKind, Ruleset, ShutdownGuard,
     };
     pub use crate::{Error as PersistError, Result as PersistResult};
-}
-
-/// Runs a doc example against an in-memory cache (hidden: for this crate's
-/// docs).
-#[doc(hidden)]
-pub fn doc_example<F, Fut>(example: F)
-where
-    F: FnOnce(Persist) -> Fut,
-    Fut: std::future::Future<Output = Result<()>>,
-{
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime for the example");
-    runtime.block_on(async {
-        let persist = Persist::builder()
-            .memory()
-            .open()
-            .await
-            .expect("an in-memory cache");
-        example(persist.clone()).await.expect("the example");
-        persist.shutdown().await.expect("shutdown");
-    });
 }
 
 /// The SQLite backend (feature `sqlite`, on by default).

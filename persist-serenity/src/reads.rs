@@ -38,7 +38,8 @@ impl Persist {
     /// voice states (its members are paged with [`Persist::guild_members`]).
     ///
     /// ```
-    /// # persist_serenity::doc_example(|persist| async move {
+    /// # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
+    /// # let persist = persist_serenity::Persist::builder().memory().open().await?;
     /// use serenity::all::GuildId;
     /// persist.apply_dispatch("GUILD_CREATE", &serde_json::json!({
     ///     "id": "81384788765712384", "name": "Discord API",
@@ -47,7 +48,8 @@ impl Persist {
     /// let guild = persist.guild(GuildId::new(81384788765712384)).await?.unwrap();
     /// assert_eq!(guild.name, "Discord API");
     /// assert_eq!(guild.roles.len(), 1);
-    /// # Ok(()) });
+    /// # Ok::<(), persist_serenity::Error>(())
+    /// # }).unwrap();
     /// ```
     pub async fn guild(&self, guild_id: impl Into<GuildId>) -> Result<Option<Guild>> {
         let id = guild_id.into().into_core();
@@ -155,8 +157,9 @@ impl Persist {
     /// user_id)`).
     ///
     /// ```
-    /// # persist_serenity::doc_example(|persist| async move {
-    /// use serenity::all::{GuildId, UserId};
+    /// # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
+    /// # let persist = persist_serenity::Persist::builder().memory().open().await?;
+    /// use serenity::all::{GuildId, Mentionable, UserId};
     /// persist.apply_dispatch("GUILD_MEMBER_ADD", &serde_json::json!({
     ///     "guild_id": "7", "user": {"id": "5", "username": "ferris", "global_name": "Ferris"},
     ///     "nick": null, "roles": [], "joined_at": "2024-01-01T00:00:00+00:00",
@@ -165,7 +168,8 @@ impl Persist {
     /// let member = persist.member(GuildId::new(7), UserId::new(5)).await?.unwrap();
     /// assert_eq!(member.display_name(), "Ferris");
     /// assert_eq!(member.user.mention().to_string(), "<@5>");
-    /// # Ok(()) });
+    /// # Ok::<(), persist_serenity::Error>(())
+    /// # }).unwrap();
     /// ```
     pub async fn member(
         &self,

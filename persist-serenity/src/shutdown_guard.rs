@@ -24,7 +24,9 @@ use crate::Persist;
 /// }
 /// let persist = Persist::builder().memory().open().await?;
 /// assert!(bot(&persist).await.is_err());
-/// assert_eq!(persist.stats().cache.mutations_committed, 1);
+/// let stats = persist.stats().cache;
+/// assert!(stats.mutations_committed > 0);
+/// assert_eq!(stats.queued, 0);
 /// # Ok::<(), PersistError>(())
 /// # }).unwrap();
 /// ```

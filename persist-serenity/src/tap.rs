@@ -268,6 +268,13 @@ impl Tap {
                 producer.enqueue_now(mutations)
             }
         };
+        if tracing::enabled!(tracing::Level::TRACE) {
+            let (mutations, guild_id) = match &applied {
+                Ok(Applied::Mutations(m)) => (m.len(), m.iter().find_map(Mutation::guild_id)),
+                _ => (0, None),
+            };
+            tracing::trace!(event, guild_id = ?guild_id.map(|g| g.get()), mutations, unparsed, "gateway event applied");
+        }
         match applied {
             Ok(Applied::Mutations(mutations)) => match queued(mutations) {
                 Ok(()) => {

@@ -179,8 +179,16 @@ async fn commit_chunk<'a>(inner: &'a Inner, chunk: &[Mutation]) -> (CommitGate<'
     let mut attempts = 0;
     loop {
         let gate = CommitGate::enter(inner).await;
+        let started = std::time::Instant::now();
         let error = match inner.store.apply(chunk).await {
             Ok(()) => {
+                tracing::debug!(
+                    backend = inner.store.backend(),
+                    mutations = chunk.len(),
+                    kinds = ?chunk.iter().fold(crate::ResourceKind::empty(), |k, m| k | m.kinds()),
+                    commit_ms = started.elapsed().as_secs_f64() * 1e3,
+                    "batch committed"
+                );
                 return (
                     gate,
                     Outcome::Stored {

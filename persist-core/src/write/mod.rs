@@ -178,14 +178,17 @@ fn apply<'b>(view: &mut BatchView<'_, 'b>, mutation: &'b Mutation) -> Result<()>
         Mutation::RetainGuildChannels { guild_id, keep } => {
             let keep: FxHashSet<ChannelId> = keep.iter().copied().collect();
             let keys = view.scope_keys(Scope::GuildChannels(*guild_id))?;
+            let mut removed = 0u64;
             for record in view.get_many(&keys)?.into_iter().flatten() {
                 if let Record::Channel(c) = record
                     && !c.is_thread()
                     && !keep.contains(&c.id)
                 {
                     delete_channel(view, c.id)?;
+                    removed += 1;
                 }
             }
+            reconciled("channels", *guild_id, keep.len(), removed);
         }
         Mutation::RetainGuildRoles { guild_id, keep } => {
             let keep: FxHashSet<RoleId> = keep.iter().copied().collect();
@@ -198,16 +201,20 @@ fn apply<'b>(view: &mut BatchView<'_, 'b>, mutation: &'b Mutation) -> Result<()>
                 })
                 .collect();
             delete_roles(view, Some(*guild_id), &gone)?;
+            reconciled("roles", *guild_id, keep.len(), gone.len() as u64);
         }
         Mutation::RetainGuildMembers { guild_id, keep } => {
             let keep: FxHashSet<_> = keep.iter().copied().collect();
+            let mut removed = 0u64;
             for key in view.scope_keys(Scope::GuildMembers(*guild_id))? {
                 if let EntityKey::Member(_, user) = key
                     && !keep.contains(&user)
                 {
                     view.delete(key);
+                    removed += 1;
                 }
             }
+            reconciled("members", *guild_id, keep.len(), removed);
         }
         Mutation::RetainShardGuilds {
             shard_id,
@@ -219,16 +226,34 @@ fn apply<'b>(view: &mut BatchView<'_, 'b>, mutation: &'b Mutation) -> Result<()>
                 shard_id: *shard_id,
                 shard_count: *shard_count,
             };
+            let mut removed = 0;
             for key in view.scope_keys(scope)? {
                 if let EntityKey::Guild(id) = key
                     && !keep.contains(&id)
                 {
                     delete_guild(view, id)?;
+                    removed += 1;
                 }
             }
+            tracing::info!(
+                shard_id,
+                guilds = keep.len(),
+                removed,
+                "READY reconciled: guilds the bot left while offline are removed with everything of them"
+            );
         }
     }
     Ok(())
+}
+
+/// Logs a guild's reconciliation: at INFO when it removed something (what
+/// changed while the bot was away), else at DEBUG.
+fn reconciled(what: &'static str, guild_id: GuildId, kept: usize, removed: u64) {
+    if removed > 0 {
+        tracing::info!(%guild_id, kept, removed, "GUILD_CREATE reconciled {what}: those gone while the bot was away are removed");
+    } else {
+        tracing::debug!(%guild_id, kept, "GUILD_CREATE reconciled {what}: nothing removed");
+    }
 }
 
 /// Removes one object, with the cascades of its kind.

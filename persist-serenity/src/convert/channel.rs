@@ -4,7 +4,8 @@ use persist_core::Result;
 use persist_core::model as core;
 use serenity::model as s;
 
-use super::{ToSerenity, failed, from_extra, id, leaf, leaves, narrow, timestamps};
+use super::{ToSerenity, failed, filled, from_extra, id, leaf, narrow, timestamps};
+use serde_json::json;
 
 type S = s::channel::GuildChannel;
 
@@ -59,9 +60,28 @@ impl ToSerenity for core::Channel {
         c.thread_metadata = self
             .thread_metadata
             .as_ref()
-            .map(leaf::<S, _>)
+            .map(|t| {
+                filled::<S, _>(
+                    t,
+                    &[
+                        ("archived", json!(false)),
+                        ("auto_archive_duration", json!(0)),
+                    ],
+                )
+            })
             .transpose()?;
-        c.member = self.member.as_ref().map(leaf::<S, _>).transpose()?;
+        // A membership stored without its join time: the thread's creation.
+        let created = c.id.created_at().to_string();
+        c.member = self
+            .member
+            .as_ref()
+            .map(|m| {
+                filled::<S, _>(
+                    m,
+                    &[("flags", json!(0)), ("join_timestamp", json!(created))],
+                )
+            })
+            .transpose()?;
         c.default_auto_archive_duration = self
             .default_auto_archive_duration
             .map(|d| narrow::<S, u16, _>("default_auto_archive_duration", d))
@@ -72,7 +92,11 @@ impl ToSerenity for core::Channel {
             .map(|p| s::Permissions::from_bits_retain(p.bits()));
         c.flags = s::channel::ChannelFlags::from_bits_retain(self.flags);
         c.total_message_sent = self.total_message_sent.map(u64::from);
-        c.available_tags = leaves::<S, _>(&self.available_tags)?;
+        c.available_tags = self
+            .available_tags
+            .iter()
+            .map(|t| filled::<S, _>(t, &[("name", json!("")), ("moderated", json!(false))]))
+            .collect::<Result<_>>()?;
         c.applied_tags = self
             .applied_tags
             .iter()

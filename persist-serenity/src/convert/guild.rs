@@ -118,7 +118,10 @@ pub fn guild_to_serenity(guild: &core::Guild, parts: &GuildParts) -> Result<s::g
     g.icon_hash = from_extra::<S, _>(&guild.extra, "icon_hash")?;
     g.splash = image_hash::<S>(guild.splash.as_ref())?;
     g.discovery_splash = image_hash::<S>(guild.discovery_splash.as_ref())?;
-    g.owner_id = id::<S, _>(guild.owner_id.get())?;
+    // An unavailable guild is stored without its owner.
+    if guild.owner_id.get() != 0 {
+        g.owner_id = id::<S, _>(guild.owner_id.get())?;
+    }
     g.afk_metadata = guild
         .afk_channel_id
         .map(|channel| {

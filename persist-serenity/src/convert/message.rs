@@ -2,10 +2,10 @@
 
 use persist_core::Result;
 use persist_core::model as core;
-use serde_json::Value;
+use serde_json::{Value, json};
 use serenity::model as s;
 
-use super::{ToSerenity, from_extra, id, leaf, leaves, timestamps};
+use super::{ToSerenity, filled, from_extra, id, leaf, leaves, timestamps};
 
 type S = s::channel::Message;
 
@@ -41,9 +41,36 @@ impl ToSerenity for core::Message {
             .iter()
             .map(|r| id::<S, _>(r.get()))
             .collect::<Result<_>>()?;
-        m.attachments = leaves::<S, _>(&self.attachments)?;
+        m.attachments = self
+            .attachments
+            .iter()
+            .map(|a| {
+                filled::<S, _>(
+                    a,
+                    &[
+                        ("filename", json!("")),
+                        ("size", json!(0)),
+                        ("url", json!("")),
+                        ("proxy_url", json!("")),
+                    ],
+                )
+            })
+            .collect::<Result<_>>()?;
         m.embeds = leaves::<S, _>(&self.embeds)?;
-        m.reactions = leaves::<S, _>(&self.reactions)?;
+        m.reactions = self
+            .reactions
+            .iter()
+            .map(|r| {
+                leaf::<S, _>(&json!({
+                    "count": r.count,
+                    "count_details": {"burst": r.count_details.burst, "normal": r.count_details.normal},
+                    "me": r.me,
+                    "me_burst": r.me_burst,
+                    "emoji": r.emoji,
+                    "burst_colors": r.burst_colors,
+                }))
+            })
+            .collect::<Result<_>>()?;
         m.pinned = self.pinned;
         m.webhook_id = self.webhook_id.map(|w| id::<S, _>(w.get())).transpose()?;
         m.kind = s::channel::MessageType::from(self.kind);

@@ -159,6 +159,22 @@ fn leaves<T, L: DeserializeOwned>(values: &[impl Serialize]) -> Result<Vec<L>> {
     values.iter().map(leaf::<T, L>).collect()
 }
 
+/// Like [`leaf`], putting back the fields serenity requires that the core
+/// model leaves out at their default (a `false`, a zero, an empty text).
+fn filled<T, L: DeserializeOwned>(
+    value: &impl Serialize,
+    defaults: &[(&str, serde_json::Value)],
+) -> Result<L> {
+    let mut value = serde_json::to_value(value)
+        .map_err(|e| failed::<T>(format!("{}: {e}", short_name::<L>())))?;
+    if let Some(fields) = value.as_object_mut() {
+        for (name, default) in defaults {
+            fields.entry(*name).or_insert_with(|| default.clone());
+        }
+    }
+    L::deserialize(value).map_err(|e| failed::<T>(format!("{}: {e}", short_name::<L>())))
+}
+
 /// A field serenity models that the core model keeps in `extra`.
 fn from_extra<T, F: DeserializeOwned>(extra: &Extra, name: &str) -> Result<Option<F>> {
     match extra.get(name) {
