@@ -363,6 +363,10 @@ pub async fn run(path: &Path, messages: u64, stall_timeout: Duration) -> Result<
         persist.request_all_members(&shard, GuildId::new(guild.id));
         expected += (members.len() as u64).div_ceil(1_000);
     }
+    // The chunks answer with the members the fake knows, which do not
+    // include those the traffic adds: they are applied first, so a chunk
+    // never prunes a member who joined after the request.
+    watch.wait_for(expected, None).await?;
     let mut stream = traffic(&world, second_run, messages);
     // The last event: once it is in the cache, so is everything before it
     // (a replayed session counts some events twice).

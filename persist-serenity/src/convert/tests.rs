@@ -233,3 +233,24 @@ fn values_serenity_cannot_hold_are_errors_not_panics() {
         "{err}"
     );
 }
+
+#[test]
+fn the_bot_s_own_user_keeps_what_only_it_has() {
+    let me = core::CurrentUser {
+        id: persist_core::UserId::new(9),
+        username: "persist-bot".into(),
+        discriminator: Some("0420".into()),
+        bot: true,
+        verified: Some(true),
+        mfa_enabled: true,
+        flags: Some(1 << 16),
+        premium_type: Some(2),
+        ..Default::default()
+    };
+    let back = me.to_serenity().unwrap();
+    assert_eq!((back.id.get(), back.name.as_str(), back.bot), (9, "persist-bot", true));
+    assert_eq!(back.discriminator.map(|d| d.get()), Some(420));
+    assert_eq!((back.verified, back.mfa_enabled), (Some(true), true));
+    assert_eq!(back.flags.bits(), 1 << 16);
+    assert_eq!(u8::from(back.premium_type), 2);
+}

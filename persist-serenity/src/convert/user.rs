@@ -58,19 +58,21 @@ impl ToSerenity for core::CurrentUser {
 
     fn to_serenity(&self) -> Result<s::user::CurrentUser> {
         type S = s::user::CurrentUser;
-        let mut u = S::default();
-        u.id = id::<S, _>(self.id.get())?;
-        u.name.clone_from(&self.username);
-        u.discriminator = match self.discriminator.as_deref() {
-            None | Some("0") => None,
-            Some(d) => Some(
-                d.parse::<std::num::NonZeroU16>()
-                    .map_err(|e| failed::<S>(format!("discriminator {d:?}: {e}")))?,
-            ),
+        // The fields a user has too, converted as a user's.
+        let user = core::User {
+            id: self.id,
+            username: self.username.clone(),
+            global_name: self.global_name.clone(),
+            discriminator: self.discriminator.clone(),
+            avatar: self.avatar.clone(),
+            bot: self.bot,
+            banner: self.banner.clone(),
+            accent_color: self.accent_color,
+            public_flags: self.public_flags,
+            ..Default::default()
         };
-        u.global_name.clone_from(&self.global_name);
-        u.avatar = image_hash::<S>(self.avatar.as_ref())?;
-        u.bot = self.bot;
+        let mut u = S::default();
+        *u = user.to_serenity()?;
         u.verified = self.verified;
         u.email.clone_from(&self.email);
         u.mfa_enabled = self.mfa_enabled;
@@ -79,16 +81,9 @@ impl ToSerenity for core::CurrentUser {
             u.flags =
                 s::user::UserPublicFlags::from_bits_retain(narrow::<S, u32, _>("flags", flags)?);
         }
-        u.public_flags = self
-            .public_flags
-            .map(|f| narrow::<S, u32, _>("public_flags", f))
-            .transpose()?
-            .map(s::user::UserPublicFlags::from_bits_retain);
         if let Some(premium) = self.premium_type {
             u.premium_type = s::user::PremiumType::from(premium);
         }
-        u.banner = image_hash::<S>(self.banner.as_ref())?;
-        u.accent_colour = self.accent_color.map(s::Colour::new);
         Ok(u)
     }
 }
