@@ -41,6 +41,13 @@ fn user(u: u64) -> User {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // The cache's log: RUST_LOG=info by default, RUST_LOG=persist=debug for every batch.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
     let started = Instant::now();
     let migrations = Migrations::new().hook(1, "welcome-guild", |store| {
         Box::pin(async move {

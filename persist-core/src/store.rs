@@ -31,7 +31,7 @@ pub struct AppliedHook {
 /// - run their own schema migrations when opened, refusing a schema newer
 ///   than the code with [`Error::SchemaTooNew`](crate::Error::SchemaTooNew)
 ///   before writing anything, then call [`Migrations::run`](crate::Migrations::run);
-/// - pass [`testkit::run_conformance`](crate::testkit) (feature `testkit`).
+/// - pass `testkit::run_conformance` (feature `testkit`).
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// The backend's name, for logs and errors ("memory", "sqlite", ...).

@@ -33,7 +33,24 @@ async fn the_store_choice_takes_effect() {
     let sqlite = Persist::builder().sqlite(&path).open().await.unwrap();
     assert_eq!(sqlite.cache().store().backend(), "sqlite");
     assert!(path.exists());
+    // The same file twice in one process would be two writers.
+    let err = refused(Persist::builder().sqlite(&path)).await;
+    assert!(err.contains("already has the file open"), "{err}");
+    sqlite.apply_dispatch("MESSAGE_CREATE", &message(10, 3));
+    // Shutdown commits, closes (no journal files left) and can run twice.
     sqlite.shutdown().await.unwrap();
+    sqlite.shutdown().await.unwrap();
+    assert!(!dir.path().join("a.db-wal").exists());
+    assert!(!dir.path().join("a.db-shm").exists());
+    let reopened = Persist::builder().sqlite(&path).open().await.unwrap();
+    assert!(
+        reopened
+            .message(ChannelId::new(3), 10)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    reopened.shutdown().await.unwrap();
 
     let redb_path = dir.path().join("a.redb");
     let redb = Persist::builder()

@@ -9,6 +9,13 @@ use persist_sqlite::{SqliteConfig, SqliteStore};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // The cache's log: RUST_LOG=info by default, RUST_LOG=persist=debug for every batch.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
     let path = "sqlite-example.db";
     let store = SqliteStore::open(SqliteConfig::new(path), &Migrations::new()).await?;
     let cache = Cache::new(store, Ruleset::default(), CacheConfig::default())?;

@@ -32,7 +32,7 @@ pub(crate) fn backend_error(context: impl Into<String>) -> impl FnOnce(sqlx::Err
 ///
 /// Every batch is one `BEGIN IMMEDIATE ... COMMIT` transaction; once `apply`
 /// returns, the batch survives a process crash (and a power loss with
-/// [`Durability::PowerLoss`]). A crash mid-batch leaves none of it.
+/// [`Durability::PowerLoss`](crate::Durability::PowerLoss)). A crash mid-batch leaves none of it.
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), persist_core::Error> {

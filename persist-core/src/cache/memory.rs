@@ -29,7 +29,7 @@ impl Cache {
         lock(&self.inner.hot).unpin(pin);
     }
 
-    /// Changes the memory budget (see [`CacheConfig::memory_budget`]);
+    /// Changes the memory budget (see [`CacheConfig::memory_budget`](crate::CacheConfig::memory_budget));
     /// a smaller one evicts at once. Nothing evicted is lost: it is in the
     /// store, or queued for it.
     ///

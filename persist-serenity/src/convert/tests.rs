@@ -248,7 +248,10 @@ fn the_bot_s_own_user_keeps_what_only_it_has() {
         ..Default::default()
     };
     let back = me.to_serenity().unwrap();
-    assert_eq!((back.id.get(), back.name.as_str(), back.bot), (9, "persist-bot", true));
+    assert_eq!(
+        (back.id.get(), back.name.as_str(), back.bot),
+        (9, "persist-bot", true)
+    );
     assert_eq!(back.discriminator.map(|d| d.get()), Some(420));
     assert_eq!((back.verified, back.mfa_enabled), (Some(true), true));
     assert_eq!(back.flags.bits(), 1 << 16);
