@@ -114,7 +114,8 @@ impl HandOver {
                 return false;
             }
             // Disabled unless TRACE is on (a load of the callsite's interest).
-            let _span = tracing::trace_span!("shard", shard_id).entered();
+            let _span =
+                tracing::trace_span!("shard", shard_id, guild_id = tracing::field::Empty).entered();
             tap.apply_event_with(event, &producer);
             true
         }))

@@ -273,7 +273,10 @@ impl Tap {
                 Ok(Applied::Mutations(m)) => (m.len(), m.iter().find_map(Mutation::guild_id)),
                 _ => (0, None),
             };
-            tracing::trace!(event, guild_id = ?guild_id.map(|g| g.get()), mutations, unparsed, "gateway event applied");
+            if let Some(guild_id) = guild_id {
+                tracing::Span::current().record("guild_id", guild_id.get());
+            }
+            tracing::trace!(event, mutations, unparsed, "gateway event applied");
         }
         match applied {
             Ok(Applied::Mutations(mutations)) => match queued(mutations) {
