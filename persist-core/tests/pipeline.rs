@@ -983,3 +983,37 @@ async fn enqueue_now_queues_past_the_bound_where_it_cannot_wait_and_repays_it() 
     assert_eq!(accepted, 10);
     cache.shutdown().await.unwrap();
 }
+
+/// An async enqueue that reserves its slot and then finds the cache closed
+/// gave the slot back only on one of its two paths: the queue kept a length
+/// the writer could never take, and shutdown spun on it for ever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_enqueue_racing_shutdown_leaves_nothing_counted() {
+    let config = CacheConfig {
+        flush_timeout: Duration::from_secs(5),
+        ..Default::default()
+    };
+    for round in 0..200 {
+        let cache = Cache::new(MemoryStore::new(), Ruleset::default(), config.clone()).unwrap();
+        let racer = {
+            let cache = cache.clone();
+            tokio::spawn(async move {
+                for u in 1..=50 {
+                    if cache.enqueue(Mutation::upsert(fx::user(u))).await.is_err() {
+                        return;
+                    }
+                }
+            })
+        };
+        if round % 2 == 0 {
+            tokio::task::yield_now().await;
+        }
+        tokio::time::timeout(Duration::from_secs(20), cache.shutdown())
+            .await
+            .unwrap_or_else(|_| panic!("round {round}: shutdown did not return"))
+            .unwrap();
+        racer.await.unwrap();
+        let stats = cache.stats();
+        assert_eq!((stats.queued, stats.in_flight), (0, 0), "round {round}");
+    }
+}

@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use persist_serenity::ReadApi;
 use persist_serenity::prelude::*;
 use persist_serenity::sqlite::{Durability, SqliteConfig};
 use serde_json::json;
@@ -138,9 +139,11 @@ async fn the_ruleset_takes_effect() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cache_config_takes_effect_and_is_checked_before_any_file_is_made() {
     let dir = tempfile::tempdir().unwrap();
+    // The longest flush window: a write stays queued until flushed.
     let config = CacheConfig {
-        batch_size: 7,
-        batch_delay: Duration::from_millis(5),
+        batch_size: 100_000,
+        queue_capacity: 100_000,
+        batch_delay: persist_serenity::persist_core::MAX_BATCH_DELAY,
         ..Default::default()
     };
     let persist = Persist::builder()
@@ -150,12 +153,22 @@ async fn the_cache_config_takes_effect_and_is_checked_before_any_file_is_made() 
         .await
         .unwrap();
     assert_eq!(persist.cache().config(), &config);
-    for id in 10..31 {
-        persist.apply_dispatch("MESSAGE_CREATE", &message(id, 3));
-    }
+    persist.apply_dispatch("MESSAGE_CREATE", &message(10, 3));
+    let id = persist_serenity::persist_core::MessageId::new(10);
+    let store = persist.cache().store();
+    assert!(
+        store.message(id).await.unwrap().is_none(),
+        "not committed yet"
+    );
+    assert!(
+        persist
+            .message(ChannelId::new(3), 10)
+            .await
+            .unwrap()
+            .is_some()
+    );
     persist.flush().await.unwrap();
-    // 21 mutations in batches of at most 7.
-    assert!(persist.stats().cache.batches_committed >= 3);
+    assert!(store.message(id).await.unwrap().is_some(), "committed");
     persist.shutdown().await.unwrap();
 
     let path = dir.path().join("never.db");

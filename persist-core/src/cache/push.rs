@@ -90,6 +90,11 @@ impl Inner {
         let len = {
             let mut hot = lock(&self.hot);
             if self.queue.closed.load(Ordering::Acquire) {
+                // A reservation kept would leave the queue's length above
+                // what the writer can ever take.
+                if reserved {
+                    self.queue.unreserve();
+                }
                 return Err(Error::Closed);
             }
             hot.apply(&mutation);

@@ -29,6 +29,11 @@ pub(crate) async fn run(inner: Arc<Inner>) {
         inner.room.notify_waiters();
         inner.end_shedding_if_recovered();
         inner.durable.send_modify(|d| *d = (*d).max(target));
+        if taken == 0 {
+            // Nothing was due after all: let the runtime run (and a
+            // shutdown's deadline abort this task) before looking again.
+            tokio::task::yield_now().await;
+        }
     }
 }
 
