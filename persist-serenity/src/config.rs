@@ -210,6 +210,35 @@ impl PersistConfig {
         };
         #[allow(unused_variables)]
         let page_cache = self.page_cache_bytes.unwrap_or(64 << 20);
+        // A setting the chosen store does not read is a mistake, not a no-op.
+        let given = [
+            ("path", self.path.is_some()),
+            ("url", self.url.is_some()),
+            (
+                "shards",
+                self.shards.is_some() || self.shard_count.is_some(),
+            ),
+            ("page_cache_bytes", self.page_cache_bytes.is_some()),
+            (
+                "sqlite",
+                self.sqlite.readers.is_some()
+                    || self.sqlite.busy_timeout.is_some()
+                    || self.sqlite.durability.is_some(),
+            ),
+        ];
+        let reads: &[&str] = match store {
+            "sqlite" => &["path", "sqlite"],
+            "redb" | "sled" => &["path", "page_cache_bytes"],
+            "postgres" | "mysql" => &["url", "shards"],
+            _ => &[],
+        };
+        let misplaced = given.map(|(setting, set)| (setting, set && !reads.contains(&setting)));
+        if let Some((setting, _)) = misplaced.iter().find(|(_, set)| *set) {
+            return Err(invalid(
+                "store",
+                format!("store = \"{store}\" does not read `{setting}`"),
+            ));
+        }
         Ok(Some(match store {
             "memory" => StoreChoice::Memory,
             #[cfg(feature = "sqlite")]

@@ -342,6 +342,18 @@ async fn bad_configuration_values_name_the_setting_the_value_and_what_is_allowed
     assert!(e.contains("sqlite.durability: \"always\""), "{e}");
     let e = err("[persist]\nshards = [0]\nstore = \"memory\"\nfoo = 1");
     assert!(e.contains("unknown field `foo`"), "{e}");
+    let e = err("[persist]\nstore = \"sqlite\"\npath = \"x.db\"\nurl = \"postgres://x\"");
+    assert!(e.contains("store = \"sqlite\" does not read `url`"), "{e}");
+    let e = err("[persist]\nstore = \"postgres\"\nurl = \"postgres://x\"\npath = \"x.db\"");
+    assert!(
+        e.contains("store = \"postgres\" does not read `path`"),
+        "{e}"
+    );
+    let e = err("[persist]\nstore = \"memory\"\n[persist.sqlite]\nreaders = 2");
+    assert!(
+        e.contains("store = \"memory\" does not read `sqlite`"),
+        "{e}"
+    );
     // Checked when the cache opens, like the builder's.
     let config = PersistConfig::from_toml(
         "[persist]\nstore = \"memory\"\n[persist.cache]\nbatch_delay = \"1day\"",
