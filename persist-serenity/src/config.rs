@@ -186,15 +186,14 @@ impl PersistConfig {
     pub(crate) fn apply(self, mut builder: PersistBuilder) -> Result<PersistBuilder> {
         let rules = self.rules.ruleset()?;
         let store = self.store_choice()?;
-        let (builder_store, builder_rules, builder_cache) = builder.parts_mut();
         if let Some(store) = store {
-            *builder_store = Some(store);
+            builder = builder.store(store);
         }
         if let Some(rules) = rules {
-            *builder_rules = rules;
+            builder = builder.ruleset(rules);
         }
         if let Some(cache) = self.cache {
-            *builder_cache = cache;
+            builder = builder.cache_config(cache);
         }
         Ok(builder)
     }

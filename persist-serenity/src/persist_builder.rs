@@ -1,8 +1,11 @@
 //! [`PersistBuilder`]: every way to open a cache, in one place.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
-use persist_core::{Cache, CacheConfig, ConfigError, MemoryStore, Migrations, Result, Ruleset};
+use persist_core::{
+    Cache, CacheConfig, ConfigError, MemoryStore, Migrations, Result, Ruleset, Store,
+};
 
 use crate::Persist;
 
@@ -307,16 +310,11 @@ impl PersistBuilder {
         config.apply(self)
     }
 
-    pub(crate) fn parts_mut(
-        &mut self,
-    ) -> (&mut Option<StoreChoice>, &mut Ruleset, &mut CacheConfig) {
-        (&mut self.store, &mut self.rules, &mut self.cache)
-    }
-
     /// Checks every setting, opens the store (running its migrations and
     /// the hooks) and starts the cache. Must be called within a tokio
     /// runtime.
     pub async fn open(self) -> Result<Persist> {
+        // Checked here as well as by the cache: before the store makes a file.
         self.cache.validate()?;
         let Some(store) = self.store else {
             return Err(ConfigError::Invalid {
@@ -329,41 +327,30 @@ impl PersistBuilder {
             .into());
         };
         let migrations = &self.migrations;
-        let cache = match store {
-            StoreChoice::Memory => {
-                Cache::new(MemoryStore::open(migrations).await?, self.rules, self.cache)
-            }
+        let store: Arc<dyn Store> = match store {
+            StoreChoice::Memory => Arc::new(MemoryStore::open(migrations).await?),
             #[cfg(feature = "sqlite")]
-            StoreChoice::Sqlite(config) => Cache::new(
-                persist_sqlite::SqliteStore::open(config, migrations).await?,
-                self.rules,
-                self.cache,
-            ),
+            StoreChoice::Sqlite(config) => {
+                Arc::new(persist_sqlite::SqliteStore::open(config, migrations).await?)
+            }
             #[cfg(feature = "redb")]
-            StoreChoice::Redb { path, cache_bytes } => Cache::new(
+            StoreChoice::Redb { path, cache_bytes } => Arc::new(
                 persist_redb::RedbStore::open_with_cache(path, cache_bytes, migrations).await?,
-                self.rules,
-                self.cache,
             ),
             #[cfg(feature = "sled")]
-            StoreChoice::Sled { path, cache_bytes } => Cache::new(
+            StoreChoice::Sled { path, cache_bytes } => Arc::new(
                 persist_sled::SledStore::open_with_cache(path, cache_bytes, migrations).await?,
-                self.rules,
-                self.cache,
             ),
             #[cfg(feature = "postgres")]
-            StoreChoice::Postgres(config) => Cache::new(
-                persist_postgres::PostgresStore::open(config, migrations).await?,
-                self.rules,
-                self.cache,
-            ),
+            StoreChoice::Postgres(config) => {
+                Arc::new(persist_postgres::PostgresStore::open(config, migrations).await?)
+            }
             #[cfg(feature = "mysql")]
-            StoreChoice::MySql(config) => Cache::new(
-                persist_mysql::MySqlStore::open(config, migrations).await?,
-                self.rules,
-                self.cache,
-            ),
-        }?;
+            StoreChoice::MySql(config) => {
+                Arc::new(persist_mysql::MySqlStore::open(config, migrations).await?)
+            }
+        };
+        let cache = Cache::from_arc(store, self.rules, self.cache)?;
         let backend = cache.store().backend();
         tracing::info!(
             backend,

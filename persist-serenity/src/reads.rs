@@ -25,6 +25,18 @@ fn all<T: ToSerenity>(models: &[T]) -> Result<Vec<T::Serenity>> {
 }
 
 impl Persist {
+    /// A stored member joined with its user, as serenity's `Member`.
+    async fn with_user(&self, member: &persist_core::model::Member) -> Result<Member> {
+        let user = self.cache().user(member.user_id).await?.unwrap_or_else(|| {
+            // A member stored without its user (never seen whole): its id.
+            persist_core::model::User {
+                id: member.user_id,
+                ..Default::default()
+            }
+        });
+        member_to_serenity(member, &user)
+    }
+
     /// The bot's own user, as of the last READY or USER_UPDATE.
     pub async fn current_user(&self) -> Result<Option<CurrentUser>> {
         self.cache()
@@ -177,18 +189,10 @@ impl Persist {
         user_id: impl Into<UserId>,
     ) -> Result<Option<Member>> {
         let (guild_id, user_id) = (guild_id.into().into_core(), user_id.into().into_core());
-        let cache = self.cache();
-        let Some(member) = cache.member(guild_id, user_id).await? else {
-            return Ok(None);
-        };
-        let user = cache.user(user_id).await?.unwrap_or_else(|| {
-            // A member stored without its user (never seen whole): its id.
-            persist_core::model::User {
-                id: user_id,
-                ..Default::default()
-            }
-        });
-        member_to_serenity(&member, &user).map(Some)
+        match self.cache().member(guild_id, user_id).await? {
+            Some(member) => self.with_user(&member).await.map(Some),
+            None => Ok(None),
+        }
     }
 
     /// A page of a guild's members with their users, by ascending user id
@@ -211,15 +215,7 @@ impl Persist {
             .await?;
         let mut page = Vec::with_capacity(members.len());
         for member in &members {
-            let user =
-                cache
-                    .user(member.user_id)
-                    .await?
-                    .unwrap_or_else(|| persist_core::model::User {
-                        id: member.user_id,
-                        ..Default::default()
-                    });
-            page.push(member_to_serenity(member, &user)?);
+            page.push(self.with_user(member).await?);
         }
         Ok(page)
     }

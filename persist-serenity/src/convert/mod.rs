@@ -150,9 +150,7 @@ fn image_hash<T>(hash: Option<&String>) -> Result<Option<s::misc::ImageHash>> {
 /// A nested value as serenity's type `L`, which serenity gives no
 /// constructor for (see the module docs), read from the stored shape.
 fn leaf<T, L: DeserializeOwned>(value: &impl Serialize) -> Result<L> {
-    serde_json::to_value(value)
-        .and_then(L::deserialize)
-        .map_err(|e| failed::<T>(format!("{}: {e}", short_name::<L>())))
+    filled::<T, L>(value, &[])
 }
 
 fn leaves<T, L: DeserializeOwned>(values: &[impl Serialize]) -> Result<Vec<L>> {
